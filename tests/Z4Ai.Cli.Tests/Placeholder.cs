@@ -1,0 +1,1 @@
+namespace Z4Ai.Cli.Tests; internal static class Placeholder { }
