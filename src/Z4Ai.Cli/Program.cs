@@ -1,4 +1,3 @@
-using System.CommandLine;
+using Z4Ai.Cli;
 
-var root = new RootCommand("z4ai: compressed, verified storage for model weights");
-return await root.Parse(args).InvokeAsync().ConfigureAwait(false);
+return await Z4AiCli.RunAsync(args).ConfigureAwait(false);

@@ -12,3 +12,14 @@ internal enum CodecId : byte
     /// <summary>Byte-plane split, then each plane zstd-compressed or stored, whichever is smaller.</summary>
     PlanesZstd = 2,
 }
+
+/// <summary>Human-readable names of codec ids, for reports.</summary>
+internal static class CodecNames
+{
+    public static string Get(byte id) => Enum.IsDefined((CodecId)id) ? ((CodecId)id).ToString().ToLowerInvariant() switch
+    {
+        "planeszstd" => "planes+zstd",
+        string s => s,
+    }
+    : $"codec-{id}";
+}

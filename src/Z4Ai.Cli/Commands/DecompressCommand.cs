@@ -1,0 +1,76 @@
+using System.CommandLine;
+using System.Diagnostics;
+
+namespace Z4Ai.Cli.Commands;
+
+/// <summary><c>z4ai decompress</c>: restore the original .safetensors file byte for byte.</summary>
+internal static class DecompressCommand
+{
+    public static Command Create()
+    {
+        var input = new Argument<string>("input") { Description = "the .z4ai container; - for standard input" };
+        Option<string?> output = CommonOptions.Output("the .safetensors file to write (default: INPUT without .z4ai); - for standard output");
+        var stats = new Option<bool>("--stats") { Description = "print time, throughput and the process's peak memory" };
+        Option<bool> force = CommonOptions.Force();
+        Option<bool> quiet = CommonOptions.Quiet();
+        var command = new Command("decompress", "Restore the original .safetensors file, byte for byte; every tensor is verified and nothing is written if one fails.\n" + ExitCodes.HelpText)
+        {
+            input, output, stats, force, quiet,
+        };
+        command.SetAction(parse => CliContext.Run(parse, context =>
+        {
+            string inputPath = parse.GetValue(input)!;
+            string? outputPath = parse.GetValue(output);
+            if (outputPath is null)
+            {
+                if (inputPath == CommonOptions.StdioName)
+                {
+                    outputPath = CommonOptions.StdioName;
+                }
+                else if (inputPath.EndsWith(Z4AiContainer.FileExtension, StringComparison.OrdinalIgnoreCase))
+                {
+                    outputPath = inputPath[..^Z4AiContainer.FileExtension.Length];
+                    if (!outputPath.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase))
+                    {
+                        outputPath += ".safetensors";
+                    }
+                }
+                else
+                {
+                    throw new CliUsageException("cannot derive the output name: pass -o OUTPUT");
+                }
+            }
+
+            CommonOptions.EnsureCanWrite(outputPath, parse.GetValue(force));
+            bool toStdout = outputPath == CommonOptions.StdioName;
+            var progress = new ThrottledProgress(context.Error, parse.GetValue(quiet) || toStdout);
+            var clock = Stopwatch.StartNew();
+            using SpooledInput source = CommonOptions.OpenInput(context, inputPath);
+            if (toStdout)
+            {
+                using FileStream inputStream = File.OpenRead(source.Path);
+                using Stream stdout = context.OpenStandardOutput();
+                Z4AiContainer.Decompress(inputStream, stdout, progress);
+            }
+            else
+            {
+                Z4AiContainer.Decompress(source.Path, outputPath, progress);
+            }
+
+            TextWriter summary = toStdout ? context.Error : context.Output;
+            long restored = toStdout ? 0 : new FileInfo(outputPath).Length;
+            if (!parse.GetValue(quiet))
+            {
+                summary.WriteLine($"{inputPath} -> {outputPath}: restored{(toStdout ? string.Empty : " " + Units.Bytes(restored))}, every tensor verified");
+            }
+
+            if (parse.GetValue(stats))
+            {
+                summary.WriteLine($"time: {clock.Elapsed.TotalSeconds:0.000} s, {Units.Rate(restored, clock.Elapsed)}, peak memory: {Units.Bytes(CompressCommand.PeakMemory())}");
+            }
+
+            return ExitCodes.Ok;
+        }));
+        return command;
+    }
+}

@@ -1,1 +1,0 @@
-namespace Z4Ai.Cli.Tests; internal static class Placeholder { }
