@@ -1,3 +1,17 @@
 using BenchmarkDotNet.Running;
+using Z4Ai.Benchmarks.Format;
 
-BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+// Plain runners print tables quickly; anything else goes to BenchmarkDotNet (e.g. --filter '*Plane*').
+var runners = new Dictionary<string, Func<string[], int>>(StringComparer.Ordinal)
+{
+    ["format"] = FormatThroughput.Run,
+    ["make-large"] = LargeModelFile.Run,
+};
+
+if (args.Length > 0 && runners.TryGetValue(args[0], out Func<string[], int>? run))
+{
+    return run(args[1..]);
+}
+
+BenchmarkSwitcher.FromAssembly(typeof(FormatBenchmarks).Assembly).Run(args);
+return 0;
