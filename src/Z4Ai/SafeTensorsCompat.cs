@@ -89,7 +89,7 @@ public static class SafeTensorsCompat
             () =>
             {
                 using SafeTensorsReader reader = Open(path);
-                return LoadAll(reader, cancellationToken);
+                return (IReadOnlyDictionary<string, Tensor>)LoadAll(reader, cancellationToken);
             },
             cancellationToken);
 

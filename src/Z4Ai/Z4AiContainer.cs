@@ -76,7 +76,6 @@ public static class Z4AiContainer
         {
             long total = file.Tensors.Sum(t => t.ByteLength);
             long done = 0;
-            var firstBySha = new Dictionary<string, string>(StringComparer.Ordinal);
             foreach (TensorInfo info in file.Tensors)
             {
                 cancellationToken.ThrowIfCancellationRequested();
@@ -92,7 +91,7 @@ public static class Z4AiContainer
                     stats = writer.WriteTensor(info.Name, info.DType, info.Shape.ToArray(), file.ReadTensor(info.Name));
                 }
 
-                reports.Add(ToReport(info, stats, firstBySha));
+                reports.Add(ToReport(info, stats));
                 done += info.ByteLength;
                 progress?.Report(new ProgressInfo("compress", info.Name, done, total));
             }
@@ -199,19 +198,10 @@ public static class Z4AiContainer
         progress?.Report(new ProgressInfo("decompress", null, total, total));
     }
 
-    private static TensorReport ToReport(TensorInfo info, ContainerTensorStats stats, Dictionary<string, string> firstBySha)
+    private static TensorReport ToReport(TensorInfo info, ContainerTensorStats stats)
     {
         string sha = Convert.ToHexStringLower(stats.Sha256);
-        string? duplicateOf = null;
-        if (stats.Deduplicated && firstBySha.TryGetValue(sha, out string? first))
-        {
-            duplicateOf = first;
-        }
-        else
-        {
-            firstBySha.TryAdd(sha, info.Name);
-        }
-
+        string? duplicateOf = stats.DuplicateOf;
         string codec = stats.Codecs.Count == 0 ? "empty" : string.Join("/", stats.Codecs.Distinct().Order(StringComparer.Ordinal));
         return new TensorReport(info.Name, info.DType, info.Shape, info.ByteLength, stats.Deduplicated ? 0 : stats.StoredLength, codec, duplicateOf, sha);
     }

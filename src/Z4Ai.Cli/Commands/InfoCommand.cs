@@ -8,6 +8,8 @@ namespace Z4Ai.Cli.Commands;
 /// <summary><c>z4ai info</c>: what a file holds, per tensor and in total.</summary>
 internal static class InfoCommand
 {
+    private static readonly string[] Columns = ["tensor", "dtype", "shape", "raw", "stored", "ratio", "codec"];
+
     public static Command Create()
     {
         var file = new Argument<string>("file") { Description = "a .z4ai container or a .safetensors file" };
@@ -53,7 +55,7 @@ internal static class InfoCommand
 
     internal static string Table(IReadOnlyList<TensorReport> tensors)
     {
-        var rows = new List<string[]> { new[] { "tensor", "dtype", "shape", "raw", "stored", "ratio", "codec" } };
+        List<string[]> rows = [Columns];
         foreach (TensorReport t in tensors)
         {
             rows.Add(

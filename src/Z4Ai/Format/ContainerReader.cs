@@ -54,6 +54,11 @@ internal sealed class ContainerReader : IDisposable
     /// <summary>The chunk size the tensors were split with.</summary>
     public int ChunkSize => _index.ChunkSize;
 
+    /// <summary>The container format version of the file (the reader accepts only versions it knows).</summary>
+#pragma warning disable CA1822 // An instance property: a reader of several versions will answer per file.
+    public int FormatVersion => ContainerFormat.Version;
+#pragma warning restore CA1822
+
     /// <summary>Every byte read from the container so far, the header, footer and index included.</summary>
     public long BytesRead => _source.BytesRead;
 

@@ -176,13 +176,7 @@ internal sealed class ContainerWriter : IDisposable
     /// <summary>Releases the writer. It does not close the output; a container not completed has no footer.</summary>
     public void Dispose() => _state = State.Disposed;
 
-    private static string CodecName(byte codec) => (CodecId)codec switch
-    {
-        CodecId.Stored => nameof(CodecId.Stored),
-        CodecId.Zstd => nameof(CodecId.Zstd),
-        CodecId.PlanesZstd => nameof(CodecId.PlanesZstd),
-        _ => $"codec-{codec}",
-    };
+    private static string CodecName(byte codec) => CodecNames.Get(codec);
 
     private static void FillExactly(Stream source, Span<byte> buffer, string name, long done, long length)
     {
@@ -354,7 +348,11 @@ internal sealed class ContainerWriter : IDisposable
         IReadOnlyList<ContainerChunk> table = duplicateOf is int o ? _entries[o].Chunks : chunks.AsReadOnly();
         _entries.Add(new ContainerEntry(entryIndex, name, dtype, (long[])shape.Clone(), length, sha, table, stored, duplicateOf));
         _names.Add(name);
-        return new ContainerTensorStats(name, length, stored, duplicateOf is not null, codecs.AsReadOnly());
+        return new ContainerTensorStats(name, length, stored, duplicateOf is not null, codecs.AsReadOnly())
+        {
+            Sha256 = sha,
+            DuplicateOf = duplicateOf is int d ? _entries[d].Name : null,
+        };
     }
 
     // Runs on a worker: identifies the chunk by content and compresses it unless that content is already stored.

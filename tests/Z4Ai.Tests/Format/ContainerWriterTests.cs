@@ -68,7 +68,7 @@ public class ContainerWriterTests
     public void WriteTensor_TinyTensor_UsesStoredCodec()
     {
         (_, List<ContainerTensorStats> stats) = ContainerKit.Write([new("s", DType.F32, [], [1, 2, 3, 4])], ContainerKit.Options(4096), null, null);
-        Assert.That(stats[0].Codecs, Is.EqualTo(new[] { "Stored" }));
+        Assert.That(stats[0].Codecs, Is.EqualTo(new[] { "stored" }));
         Assert.That(stats[0].StoredLength, Is.EqualTo(6));
     }
 
