@@ -1,0 +1,323 @@
+using System.Buffers;
+using System.Security.Cryptography;
+using CommunityToolkit.HighPerformance.Buffers;
+using Z4Ai.Codecs;
+using Z4Ai.Integrity;
+using Z4Ai.Internal;
+
+namespace Z4Ai.Delta;
+
+/// <summary>
+/// Lossless delta of one buffer against a reference buffer: the machinery behind <see cref="DeltaCodec"/>, and the
+/// building block for model-level deltas.
+/// </summary>
+/// <remarks>
+/// <para>
+/// A delta frame is a <see cref="DeltaHeader"/> followed by one entry per chunk of the target (see
+/// <see cref="DeltaChunkReader"/>). Chunk <c>i</c> covers target bytes <c>[i * chunkSize, min((i + 1) * chunkSize,
+/// targetLength))</c> and is compared with the reference bytes at the same offsets. The encoder keeps, per chunk,
+/// the smallest of: Copy (the chunk equals the reference there; nothing stored), Xor, Subtract, and Scratch (the
+/// chunk alone), each non-copy candidate coded by <see cref="TensorCodec"/>. Below <see cref="CompressionEffort.Max"/>
+/// only the one of Xor and Subtract that <see cref="DeltaEstimator"/> favours is coded; Scratch is always coded, so
+/// a delta is never larger than the chunks compressed alone plus <see cref="MaxChunkOverhead"/> each. A chunk that runs past the reference's
+/// end is transformed over the overlapping bytes only; its remaining bytes go into the transformed buffer unchanged.
+/// </para>
+/// <para>
+/// Decoding verifies the reference's length and SHA-256 before doing anything else
+/// (<see cref="Z4AiErrorKind.ReferenceMismatch"/>), validates every chunk entry before writing a byte, and checks
+/// the result's SHA-256 (<see cref="Z4AiIntegrityException"/>), so a wrong reference or a damaged delta never yields
+/// wrong bytes. Working memory is bounded by a chunk on both sides.
+/// </para>
+/// </remarks>
+internal static class BufferDelta
+{
+    /// <summary>The most bytes a chunk entry adds beyond its codec frame: the mode byte and the frame-length varint.</summary>
+    public const int MaxChunkOverhead = 1 + 5;
+
+    /// <summary>
+    /// Encodes <paramref name="current"/> as a delta against <paramref name="reference"/> and appends the frame to
+    /// <paramref name="output"/>.
+    /// </summary>
+    public static void Encode(
+        ReadOnlySpan<byte> current,
+        ReadOnlySpan<byte> reference,
+        DType dtype,
+        CompressionEffort effort,
+        int chunkSize,
+        IBufferWriter<byte> output)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual((uint)dtype, (uint)DTypeInfo.Count, nameof(dtype));
+        if (chunkSize is < DeltaOptions.MinChunkSize or > DeltaOptions.MaxChunkSize || chunkSize % 8 != 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(chunkSize), chunkSize, "chunk size must be a multiple of 8 within the DeltaOptions limits");
+        }
+
+        var header = new DeltaHeader(
+            dtype, chunkSize, reference.Length, Sha256Digest.Compute(reference), current.Length, Sha256Digest.Compute(current));
+        header.Write(output);
+        if (current.IsEmpty)
+        {
+            return;
+        }
+
+        bool canSubtract = DeltaLanes.TryGetSubtractLanes(dtype, out int laneSize, out bool ordered);
+        int planeSize = Math.Max(1, dtype.ElementSize());
+        int bufferSize = Math.Min(chunkSize, current.Length);
+        byte[] transformed = ArrayPool<byte>.Shared.Rent(bufferSize);
+        using var best = new ArrayPoolBufferWriter<byte>(TensorCodec.GetMaxEncodedLength(bufferSize));
+        using var candidate = new ArrayPoolBufferWriter<byte>(TensorCodec.GetMaxEncodedLength(bufferSize));
+        try
+        {
+            for (int offset = 0; offset < current.Length; offset += chunkSize)
+            {
+                int length = Math.Min(chunkSize, current.Length - offset);
+                int overlap = Math.Clamp(reference.Length - offset, 0, length);
+                ReadOnlySpan<byte> chunk = current.Slice(offset, length);
+                if (overlap == length && chunk.SequenceEqual(reference.Slice(offset, length)))
+                {
+                    WriteEntry(output, DeltaChunkMode.Copy, default);
+                    continue;
+                }
+
+                best.Clear();
+                TensorCodec.Encode(chunk, dtype, effort, best);
+                DeltaChunkMode mode = DeltaChunkMode.Scratch;
+                if (overlap > 0)
+                {
+                    Span<byte> buffer = transformed.AsSpan(0, length);
+                    ReadOnlySpan<byte> basis = reference.Slice(offset, overlap);
+                    if (!canSubtract)
+                    {
+                        Forward(DeltaChunkMode.Xor, chunk, basis, buffer, laneSize, ordered);
+                        Try(DeltaChunkMode.Xor, buffer, dtype, effort, candidate, best, ref mode);
+                    }
+                    else if (effort == CompressionEffort.Max)
+                    {
+                        Forward(DeltaChunkMode.Xor, chunk, basis, buffer, laneSize, ordered);
+                        Try(DeltaChunkMode.Xor, buffer, dtype, effort, candidate, best, ref mode);
+                        Forward(DeltaChunkMode.Subtract, chunk, basis, buffer, laneSize, ordered);
+                        Try(DeltaChunkMode.Subtract, buffer, dtype, effort, candidate, best, ref mode);
+                    }
+                    else
+                    {
+                        // Coding a candidate costs far more than transforming it, so below Max effort only the one
+                        // the entropy estimate favours is coded.
+                        Forward(DeltaChunkMode.Xor, chunk, basis, buffer, laneSize, ordered);
+                        long xorBits = DeltaEstimator.EstimateBits(buffer, planeSize);
+                        Forward(DeltaChunkMode.Subtract, chunk, basis, buffer, laneSize, ordered);
+                        long subtractBits = DeltaEstimator.EstimateBits(buffer, planeSize);
+                        DeltaChunkMode pick = DeltaChunkMode.Subtract;
+                        if (xorBits < subtractBits)
+                        {
+                            pick = DeltaChunkMode.Xor;
+                            Forward(DeltaChunkMode.Xor, chunk, basis, buffer, laneSize, ordered);
+                        }
+
+                        Try(pick, buffer, dtype, effort, candidate, best, ref mode);
+                    }
+                }
+
+                WriteEntry(output, mode, best.WrittenSpan);
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(transformed);
+        }
+    }
+
+    /// <summary>Encodes into a new array.</summary>
+    public static byte[] Encode(ReadOnlySpan<byte> current, ReadOnlySpan<byte> reference, DType dtype, CompressionEffort effort, int chunkSize)
+    {
+        using var output = new ArrayPoolBufferWriter<byte>(DeltaHeader.MaxLength + 256);
+        Encode(current, reference, dtype, effort, chunkSize, output);
+        return output.WrittenSpan.ToArray();
+    }
+
+    /// <summary>
+    /// Reads the header, checks that <paramref name="reference"/> is the one the delta was made against, and validates
+    /// every chunk entry, without decoding any frame.
+    /// </summary>
+    /// <param name="delta">The delta frame.</param>
+    /// <param name="reference">The reference buffer.</param>
+    /// <param name="knownReferenceDigest">
+    /// The reference's SHA-256 if the caller already verified it (a model-level reader that checked the reference
+    /// tensor); null to hash it here.
+    /// </param>
+    public static DeltaHeader Validate(ReadOnlySpan<byte> delta, ReadOnlySpan<byte> reference, Sha256Digest? knownReferenceDigest = null)
+    {
+        DeltaHeader header = DeltaHeader.Read(delta);
+        Sha256Digest actual = knownReferenceDigest ?? Sha256Digest.Compute(reference);
+        if (header.ReferenceLength != reference.Length || actual != header.ReferenceDigest)
+        {
+            ThrowHelper.Format(
+                Z4AiErrorKind.ReferenceMismatch,
+                $"the delta was made against a reference of {header.ReferenceLength} bytes with SHA-256 {header.ReferenceDigest}, "
+                + $"but the reference given has {reference.Length} bytes with SHA-256 {actual}");
+        }
+
+        var chunks = new DeltaChunkReader(delta, header);
+        while (chunks.TryReadNext(out _))
+        {
+        }
+
+        return header;
+    }
+
+    /// <summary>
+    /// Rebuilds the target into exactly <paramref name="destination"/> (<see cref="DeltaHeader.TargetLength"/> bytes)
+    /// from a delta that <see cref="Validate"/> accepted with this reference, and verifies its SHA-256. If verification
+    /// fails the destination is cleared before the exception is thrown.
+    /// </summary>
+    public static void DecodeValidated(ReadOnlySpan<byte> delta, DeltaHeader header, ReadOnlySpan<byte> reference, Span<byte> destination)
+    {
+        if (destination.Length != header.TargetLength)
+        {
+            throw new ArgumentException($"the destination must be exactly {header.TargetLength} bytes, got {destination.Length}", nameof(destination));
+        }
+
+        DeltaLanes.TryGetSubtractLanes(header.DType, out int laneSize, out bool ordered);
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        var chunks = new DeltaChunkReader(delta, header);
+        while (chunks.TryReadNext(out DeltaChunk chunk))
+        {
+            Span<byte> target = destination.Slice((int)chunk.Offset, chunk.Length);
+            if (chunk.Mode == DeltaChunkMode.Copy)
+            {
+                reference.Slice((int)chunk.Offset, chunk.Length).CopyTo(target);
+            }
+            else
+            {
+                TensorCodec.Decode(chunk.Frame, target);
+                if (chunk.Mode != DeltaChunkMode.Scratch)
+                {
+                    Inverse(chunk.Mode, target, reference.Slice((int)chunk.Offset, chunk.Overlap), laneSize, ordered);
+                }
+            }
+
+            // Hashing each chunk right after writing it reads it while it is still in cache.
+            hash.AppendData(target);
+        }
+
+        Span<byte> digest = stackalloc byte[Sha256Digest.Size];
+        hash.GetHashAndReset(digest);
+        var actual = new Sha256Digest(digest);
+        if (actual != header.TargetDigest)
+        {
+            destination.Clear();
+            throw new Z4AiIntegrityException("delta target", header.TargetDigest.ToString(), actual.ToString());
+        }
+    }
+
+    /// <summary>Validates and decodes into exactly <paramref name="destination"/>.</summary>
+    public static void Decode(ReadOnlySpan<byte> delta, ReadOnlySpan<byte> reference, Span<byte> destination, Sha256Digest? knownReferenceDigest = null)
+    {
+        DeltaHeader header = Validate(delta, reference, knownReferenceDigest);
+        DecodeValidated(delta, header, reference, destination);
+    }
+
+    /// <summary>Validates and decodes into a new array, allocated only after the whole delta has been validated.</summary>
+    public static byte[] Decode(ReadOnlySpan<byte> delta, ReadOnlySpan<byte> reference, Sha256Digest? knownReferenceDigest = null)
+    {
+        DeltaHeader header = Validate(delta, reference, knownReferenceDigest);
+        if (header.TargetLength > Array.MaxLength)
+        {
+            ThrowHelper.Format(Z4AiErrorKind.LimitExceeded, $"the delta target of {header.TargetLength} bytes exceeds the largest array ({Array.MaxLength} bytes)");
+        }
+
+        byte[] result = GC.AllocateUninitializedArray<byte>((int)header.TargetLength);
+        DecodeValidated(delta, header, reference, result);
+        return result;
+    }
+
+    /// <summary>Describes a delta from its bytes alone, validating its structure but decoding no frame.</summary>
+    public static DeltaInfo Inspect(ReadOnlySpan<byte> delta)
+    {
+        DeltaHeader header = DeltaHeader.Read(delta);
+        var chunks = new DeltaChunkReader(delta, header);
+        var list = new List<DeltaChunkInfo>(chunks.Count);
+        while (chunks.TryReadNext(out DeltaChunk chunk))
+        {
+            list.Add(new DeltaChunkInfo(chunk.Index, chunk.Offset, chunk.Length, chunk.Mode, chunk.Frame.Length));
+        }
+
+        return new DeltaInfo(
+            DeltaConstants.Version,
+            header.DType,
+            header.ChunkSize,
+            header.ReferenceLength,
+            header.ReferenceDigest.ToString(),
+            header.TargetLength,
+            header.TargetDigest.ToString(),
+            header.Length,
+            delta.Length,
+            list.AsReadOnly());
+    }
+
+    /// <summary>
+    /// Applies a chunk transform: the first <c>basis.Length</c> bytes against the reference, the rest copied, so a
+    /// chunk that runs past the reference's end keeps its tail as it is.
+    /// </summary>
+    internal static void Forward(DeltaChunkMode mode, ReadOnlySpan<byte> chunk, ReadOnlySpan<byte> basis, Span<byte> destination, int laneSize, bool ordered)
+    {
+        int overlap = basis.Length;
+        if (mode == DeltaChunkMode.Xor)
+        {
+            DeltaKernels.Xor(chunk[..overlap], basis, destination[..overlap]);
+        }
+        else
+        {
+            DeltaKernels.Subtract(chunk[..overlap], basis, destination[..overlap], laneSize, ordered);
+        }
+
+        chunk[overlap..].CopyTo(destination[overlap..]);
+    }
+
+    /// <summary>Undoes <see cref="Forward"/> in place.</summary>
+    internal static void Inverse(DeltaChunkMode mode, Span<byte> chunk, ReadOnlySpan<byte> basis, int laneSize, bool ordered)
+    {
+        Span<byte> head = chunk[..basis.Length];
+        if (mode == DeltaChunkMode.Xor)
+        {
+            DeltaKernels.Xor(head, basis, head);
+        }
+        else
+        {
+            DeltaKernels.Add(head, basis, head, laneSize, ordered);
+        }
+    }
+
+    private static void Try(
+        DeltaChunkMode mode,
+        ReadOnlySpan<byte> transformed,
+        DType dtype,
+        CompressionEffort effort,
+        ArrayPoolBufferWriter<byte> candidate,
+        ArrayPoolBufferWriter<byte> best,
+        ref DeltaChunkMode bestMode)
+    {
+        candidate.Clear();
+        TensorCodec.Encode(transformed, dtype, effort, candidate);
+        if (candidate.WrittenCount < best.WrittenCount)
+        {
+            best.Clear();
+            best.Write(candidate.WrittenSpan);
+            bestMode = mode;
+        }
+    }
+
+    private static void WriteEntry(IBufferWriter<byte> output, DeltaChunkMode mode, ReadOnlySpan<byte> frame)
+    {
+        Span<byte> span = output.GetSpan(MaxChunkOverhead);
+        span[0] = (byte)mode;
+        int n = 1;
+        if (mode != DeltaChunkMode.Copy)
+        {
+            n += VarInt.Write(span[1..], (ulong)frame.Length);
+        }
+
+        output.Advance(n);
+        output.Write(frame);
+    }
+}

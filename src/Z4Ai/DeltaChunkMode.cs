@@ -1,0 +1,23 @@
+namespace Z4Ai;
+
+/// <summary>
+/// How one chunk of a delta rebuilds its bytes. The numeric values are stored in delta frames: never renumber,
+/// only add.
+/// </summary>
+public enum DeltaChunkMode : byte
+{
+    /// <summary>The chunk equals the reference's bytes at the same offset; nothing is stored.</summary>
+    Copy = 0,
+
+    /// <summary>The codec frame holds the XOR of the chunk and the reference's bytes at the same offset.</summary>
+    Xor = 1,
+
+    /// <summary>
+    /// The codec frame holds the zigzagged element-wise difference from the reference (over order-preserving
+    /// integers for floats).
+    /// </summary>
+    Subtract = 2,
+
+    /// <summary>The codec frame holds the chunk itself, without using the reference.</summary>
+    Scratch = 3,
+}
