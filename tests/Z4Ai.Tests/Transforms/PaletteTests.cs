@@ -1,0 +1,188 @@
+using System.Buffers;
+using FsCheck;
+using FsCheck.Fluent;
+using NUnit.Framework;
+using Z4Ai.Internal;
+using Z4Ai.Transforms;
+
+namespace Z4Ai.Tests.Transforms;
+
+public class PaletteTests
+{
+    private static byte[] RoundTrip(byte[] raw, DType dtype, PalettePlan plan)
+    {
+        var writer = new ArrayBufferWriter<byte>();
+        Assert.That(Palette.Encode(raw, plan, writer), Is.EqualTo(plan.EstimatedSize));
+        Assert.That(writer.WrittenCount, Is.LessThan(raw.Length));
+        var back = new byte[raw.Length];
+        Palette.Decode(writer.WrittenSpan, dtype, back);
+        Assert.That(back, Is.EqualTo(raw));
+        return writer.WrittenSpan.ToArray();
+    }
+
+    private static byte[] Floats(IEnumerable<float> values) => values.SelectMany(BitConverter.GetBytes).ToArray();
+
+    [Test]
+    public void ToKey_FloatsAndSignedIntegers_SortInNumericOrder()
+    {
+        Prop.ForAll(ArbMap.Default.GeneratorFor<float>().ArrayOf().ToArbitrary(), values =>
+        {
+            float[] finite = values.Where(float.IsFinite).Distinct().ToArray();
+            ulong[] keys = finite.Select(f => Palette.ToKey(BitConverter.SingleToUInt32Bits(f), 32, Palette.KeyKind.SignMagnitude)).ToArray();
+            float[] byKey = finite.Zip(keys).OrderBy(p => p.Second).Select(p => p.First).ToArray();
+            float[] byValue = finite.OrderBy(f => f).ThenBy(f => BitConverter.SingleToInt32Bits(f)).ToArray();
+            return byKey.SequenceEqual(byValue)
+                && keys.Zip(finite).All(p => Palette.FromKey(p.First, 32, Palette.KeyKind.SignMagnitude) == BitConverter.SingleToUInt32Bits(p.Second));
+        }).Check(Config.QuickThrowOnFailure.WithMaxTest(200));
+
+        Prop.ForAll(ArbMap.Default.GeneratorFor<short>().ArrayOf().ToArbitrary(), values =>
+        {
+            ulong[] keys = values.Select(v => Palette.ToKey((ushort)v, 16, Palette.KeyKind.TwosComplement)).ToArray();
+            return values.Zip(keys).OrderBy(p => p.Second).Select(p => p.First).SequenceEqual(values.OrderBy(v => v))
+                && keys.Zip(values).All(p => Palette.FromKey(p.First, 16, Palette.KeyKind.TwosComplement) == (ushort)p.Second);
+        }).Check(Config.QuickThrowOnFailure.WithMaxTest(200));
+    }
+
+    [Test]
+    public void TryPlan_FewDistinctFloats_GlobalCodebookSortedByValue()
+    {
+        float[] pool = [-2.5f, 1.0f, -0.0f, 0.0f, 3.0f, float.NaN, float.NegativeInfinity];
+        byte[] raw = Floats(Enumerable.Range(0, 200).Select(i => pool[(i * 3) % pool.Length]));
+        Assert.That(Palette.TryPlan(raw, DType.F32, [], out PalettePlan? plan), Is.True);
+        Assert.That(plan!.Parameters.Layout, Is.EqualTo(PaletteLayout.Global));
+        Assert.That(plan.Parameters.IndexBits, Is.EqualTo(3));
+        float[] codebook = Enumerable.Range(0, plan.Parameters.CodebookEntries).Select(e => BitConverter.ToSingle(plan.Codebook[(e * 4)..])).ToArray();
+        // float.NaN is 0xFFC00000: its sign bit sorts it below -inf, like the most negative pattern.
+        Assert.That(float.IsNaN(codebook[0]), Is.True);
+        Assert.That(codebook[1..], Is.EqualTo(new[] { float.NegativeInfinity, -2.5f, -0.0f, 0.0f, 1.0f, 3.0f }));
+        Assert.That(BitConverter.SingleToInt32Bits(codebook[3]), Is.EqualTo(int.MinValue), "-0.0 keeps its own entry");
+        RoundTrip(raw, DType.F32, plan);
+    }
+
+    [Test]
+    public void TryPlan_ConstantTensor_NeedsNoIndexBits()
+    {
+        byte[] raw = Floats(Enumerable.Repeat(0.125f, 100));
+        Assert.That(Palette.TryPlan(raw, DType.F32, [], out PalettePlan? plan), Is.True);
+        Assert.That(plan!.Parameters.IndexBits, Is.Zero);
+        Assert.That(plan.Parameters.IndicesLength, Is.Zero);
+        Assert.That(RoundTrip(raw, DType.F32, plan), Has.Length.EqualTo(7));
+    }
+
+    [Test]
+    public void TryPlan_ByteAlignedIndices_RoundsWidthUpToWholeBytes()
+    {
+        byte[] raw = Floats(Enumerable.Range(0, 300).Select(i => (float)(i % 5)));
+        Assert.That(Palette.TryPlan(raw, DType.F32, [], out PalettePlan? packed), Is.True);
+        Assert.That(packed!.Parameters.IndexBits, Is.EqualTo(3));
+        Assert.That(Palette.TryPlan(raw, DType.F32, [], out PalettePlan? aligned, byteAlignedIndices: true), Is.True);
+        Assert.That(aligned!.Parameters.IndexBits, Is.EqualTo(8));
+        RoundTrip(raw, DType.F32, aligned);
+    }
+
+    [Test]
+    public void TryPlan_RowScaledCodesWithoutExactAffine_UsesPerRowCodebooks()
+    {
+        // BF16 stored from F32 products: rounding twice breaks the affine proof, so each row keeps a codebook.
+        var random = new Random(12);
+        var raw = new byte[64 * 256 * 2];
+        for (int r = 0; r < 64; r++)
+        {
+            float scale = 0.001f + random.NextSingle();
+            for (int c = 0; c < 256; c++)
+            {
+                float v = random.Next(-8, 8) * scale;
+                uint bits = BitConverter.SingleToUInt32Bits(v);
+                BitConverter.TryWriteBytes(raw.AsSpan(((r * 256) + c) * 2), (ushort)((bits + 0x7FFF + ((bits >> 16) & 1)) >> 16));
+            }
+        }
+
+        Assert.That(Palette.TryPlan(raw, DType.BF16, [64, 256], out PalettePlan? plan), Is.True);
+        Assert.That(plan!.Parameters.Layout, Is.EqualTo(PaletteLayout.Grouped));
+        Assert.That(plan.Parameters.IndexBits, Is.EqualTo(4));
+        RoundTrip(raw, DType.BF16, plan);
+    }
+
+    [Test]
+    public void TryAffine_ExactProducts_FindsScaleAndCodes()
+    {
+        float scale = 0.0371f;
+        uint[] values = [.. new[] { -3, -1, 0, 2, 5 }.Select(c => BitConverter.SingleToUInt32Bits(c * scale))];
+        ulong[] keys = [.. values.Select(v => Palette.ToKey(v, 32, Palette.KeyKind.SignMagnitude)).Order()];
+        Assert.That(Palette.TryAffine(keys, 32, FloatFormat.F32, out long c0, out ulong span, out ulong s), Is.True);
+        Assert.That((c0, span, s), Is.EqualTo((-3L, 8UL, (ulong)BitConverter.SingleToUInt32Bits(scale))));
+    }
+
+    [Test]
+    public void TryAffine_EvenCodesOnly_UsesHalfTheSmallestMagnitude()
+    {
+        float scale = 0.3f;
+        ulong[] keys = [.. new[] { -4, 2, 6 }.Select(c => Palette.ToKey(BitConverter.SingleToUInt32Bits(c * scale), 32, Palette.KeyKind.SignMagnitude)).Order()];
+        Assert.That(Palette.TryAffine(keys, 32, FloatFormat.F32, out long c0, out ulong span, out _), Is.True);
+        Assert.That((c0, span), Is.EqualTo((-2L, 5UL)), "codes -2, 1, 3 of the scale 2 * 0.3 are found first");
+    }
+
+    [TestCase(0x80000000u, TestName = "TryAffine_NegativeZero_IsRejected")]
+    [TestCase(0x7FC00000u, TestName = "TryAffine_NaN_IsRejected")]
+    [TestCase(0x3F8CCCCEu, TestName = "TryAffine_ValueOneUlpOffTheProduct_IsRejected")]
+    public void TryAffine_ValueThatIsNoProduct_IsRejected(uint odd)
+    {
+        float scale = 0.1f;
+        uint[] values = [BitConverter.SingleToUInt32Bits(scale), BitConverter.SingleToUInt32Bits(2 * scale), odd];
+        ulong[] keys = [.. values.Select(v => Palette.ToKey(v, 32, Palette.KeyKind.SignMagnitude)).Order()];
+        Assert.That(Palette.TryAffine(keys, 32, FloatFormat.F32, out _, out _, out _), Is.False);
+    }
+
+    [Test]
+    public void TryPlan_GroupWithNegativeZero_FallsBackToCodebookForThatGroup()
+    {
+        var random = new Random(13);
+        float[] values = new float[64 * 128];
+        for (int i = 0; i < values.Length; i++)
+        {
+            values[i] = random.Next(-8, 8) * (0.01f + (i / 128 * 0.001f));
+        }
+
+        values[5] = -0.0f;
+        byte[] raw = Floats(values);
+        Assert.That(Palette.TryPlan(raw, DType.F32, [64, 128], out PalettePlan? plan), Is.True);
+        Assert.That(plan!.Parameters.Layout, Is.EqualTo(PaletteLayout.Grouped));
+        Assert.That(plan.GroupTable[0] & 1, Is.Zero, "first group is a codebook group");
+        Assert.That(plan.GroupTable[1] & 1, Is.EqualTo(1), "second group is affine");
+        RoundTrip(raw, DType.F32, plan);
+    }
+
+    [Test]
+    public void TryPlan_RowLengthNotDividingTheChunk_IsNotUsedAsGroup()
+    {
+        // Codes scaled per 64 elements; the shape claims rows of 1000, which do not tile these 4096 elements.
+        var random = new Random(21);
+        byte[] raw = Floats(Enumerable.Range(0, 4096).Select(i => random.Next(-8, 8) * (0.01f + (i / 64 * 0.0007f))));
+        Assert.That(Palette.TryPlan(raw, DType.F32, [5, 1000], out PalettePlan? plan), Is.True);
+        Assert.That(plan!.Parameters.GroupLength, Is.EqualTo(64));
+        RoundTrip(raw, DType.F32, plan);
+    }
+
+    [Test]
+    public void TryPlan_ManyDistinctWideValues_GivesUpWithoutPalette()
+    {
+        byte[] raw = Enumerable.Range(0, 70_000).SelectMany(i => BitConverter.GetBytes((long)i * 7919)).ToArray();
+        Assert.That(Palette.TryPlan(raw, DType.I64, [], out _), Is.False);
+    }
+
+    [Test]
+    public void Parameters_WriteThenRead_GivesTheSameSizes()
+    {
+        byte[] raw = TransformSamples.Build(DType.F32, 2048, 7, 22).Raw;
+        Assert.That(Palette.TryPlan(raw, DType.F32, [64, 32], out PalettePlan? plan), Is.True);
+        PaletteParameters p = plan!.Parameters;
+        var writer = new ArrayBufferWriter<byte>();
+        p.Write(writer);
+        Assert.That(writer.WrittenCount, Is.EqualTo(p.ParametersLength));
+        var reader = new SpanReader(writer.WrittenSpan);
+        PaletteParameters read = PaletteParameters.Read(ref reader, DType.F32, raw.Length);
+        Assert.That(
+            (read.Layout, read.IndexBits, read.CodebookEntries, read.GroupLength, read.GroupTableLength, read.EstimatedSize),
+            Is.EqualTo((p.Layout, p.IndexBits, p.CodebookEntries, p.GroupLength, p.GroupTableLength, p.EstimatedSize)));
+    }
+}
