@@ -23,10 +23,11 @@ internal sealed class ContextMixingModel
 {
     private const int Models = 6;
     private const int Inputs = Models + 1;
-    private const int CountLimit = 255;
-    private const int MixerShift = 16;
-    private const int LearningRate = 6;
+    private const int CountLimit = 1023;
+    private const int MixerShift = 20;
+    private const int LearningRate = 2;
     private const uint InitialCounter = 1u << 31;
+
 
     // Reciprocal[n] = 2^17 / (2n + 3): the step 1/(n + 1.5) in Q16.
     private static readonly int[] s_reciprocal = BuildReciprocals();
@@ -63,9 +64,14 @@ internal sealed class ContextMixingModel
         _order1 = NewCounters(_nodeCount << bits);
         _hashed = NewCounters((Models - 2) * _hashSize);
         _weights = new int[_nodeCount * Inputs];
-        _weights.AsSpan().Fill((1 << MixerShift) / 4);
+        for (int i = 0; i < _weights.Length; i++)
+        {
+            // Start as the average of the models (the bias input at zero), the safest guess before any training.
+            _weights[i] = i % Inputs == Models ? 0 : (1 << MixerShift) / Models;
+        }
         _mean = 0;
         _stretch[Models] = 256;
+
     }
 
     /// <summary>Sets the contexts for symbol <paramref name="index"/>; <paramref name="history"/> holds the symbols before it.</summary>
@@ -118,7 +124,9 @@ internal sealed class ContextMixingModel
             dot += (long)_weights[_weightBase + i] * _stretch[i];
         }
 
-        _mixed = LogisticTables.Squash((int)(dot >> MixerShift));
+        int mixedStretch = Math.Clamp((int)(dot >> MixerShift), -2047, 2047);
+        _mixed = LogisticTables.Squash(mixedStretch);
+
         return Math.Clamp(_mixed, 1, 4095);
     }
 
@@ -132,10 +140,12 @@ internal sealed class ContextMixingModel
             Train(ref _hashed[_slot[m]], bit);
         }
 
+        // Weights are Q20 and the step is rounded, not floored: a floored step drifts every weight downwards, which
+        // at this small learning rate costs more than the mixing gains.
         int error = ((bit << 12) - _mixed) * LearningRate;
         for (int i = 0; i < Inputs; i++)
         {
-            _weights[_weightBase + i] += (_stretch[i] * error) >> 14;
+            _weights[_weightBase + i] += ((_stretch[i] * error) + (1 << 9)) >> 10;
         }
     }
 

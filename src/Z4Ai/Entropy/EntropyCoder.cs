@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Numerics;
 
 namespace Z4Ai.Entropy;
 
@@ -28,6 +27,13 @@ internal static class EntropyCoder
         ArgumentNullException.ThrowIfNull(output);
         ValidateParameters(alphabetBits, rowLength);
         ValidateSymbols(symbols, alphabetBits);
+        if (symbols.IsEmpty)
+        {
+            return method is >= EntropyMethod.RansOrder0 and <= EntropyMethod.ContextMixing
+                ? 0
+                : throw new ArgumentOutOfRangeException(nameof(method), method, "unknown entropy method");
+        }
+
         return method switch
         {
             EntropyMethod.RansOrder0 => RansCodec.Encode(symbols, RansCodec.BuildModel(symbols, order1: false, alphabetBits), output),

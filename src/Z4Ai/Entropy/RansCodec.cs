@@ -205,18 +205,21 @@ internal static unsafe class RansCodec
         }
 
         int size = 1 << alphabetBits;
-        Span<int> contextOffset = stackalloc int[256];
-        contextOffset.Clear();
+        Span<byte> contextTable = stackalloc byte[256];
+        contextTable.Clear();
         var reader = new BitReader(encoded);
-        int tableCount = order1 ? ReadContextMap(ref reader, alphabetBits, n, contextOffset) : 1;
-        uint[] entries = ArrayPool<uint>.Shared.Rent(tableCount * FrequencyTable.ProbScale);
+        int tableCount = order1 ? ReadContextMap(ref reader, alphabetBits, n, contextTable) : 1;
+        uint[] freqs = ArrayPool<uint>.Shared.Rent(tableCount * size);
         try
         {
-            Span<uint> freqs = stackalloc uint[size];
+            int minSymbol = size;
+            int maxSymbol = 0;
             for (int t = 0; t < tableCount; t++)
             {
-                FrequencyTable.Read(ref reader, alphabetBits, freqs);
-                FillEntries(freqs, entries.AsSpan(t * FrequencyTable.ProbScale, FrequencyTable.ProbScale));
+                Span<uint> table = freqs.AsSpan(t * size, size);
+                FrequencyTable.Read(ref reader, alphabetBits, table);
+                minSymbol = Math.Min(minSymbol, table.IndexOfAnyExcept(0u));
+                maxSymbol = Math.Max(maxSymbol, table.LastIndexOfAnyExcept(0u));
             }
 
             ReadOnlySpan<byte> body = encoded[reader.BytesConsumed..];
@@ -227,16 +230,25 @@ internal static unsafe class RansCodec
 
             if (order1)
             {
-                DecodeOrder1(body, entries, contextOffset, symbols);
+                DecodeOrder1(body, freqs, size, contextTable, minSymbol, maxSymbol, symbols);
             }
             else
             {
-                DecodeOrder0(body, entries, symbols);
+                uint[] entries = ArrayPool<uint>.Shared.Rent(FrequencyTable.ProbScale);
+                try
+                {
+                    FillEntries(freqs.AsSpan(0, size), entries);
+                    DecodeOrder0(body, entries, symbols);
+                }
+                finally
+                {
+                    ArrayPool<uint>.Shared.Return(entries);
+                }
             }
         }
         finally
         {
-            ArrayPool<uint>.Shared.Return(entries);
+            ArrayPool<uint>.Shared.Return(freqs);
         }
     }
 
@@ -255,8 +267,8 @@ internal static unsafe class RansCodec
     }
 
     // Context map (order 1): see RansModel for the bit layout. Returns the number of tables and fills the table
-    // offset of each context.
-    private static int ReadContextMap(ref BitReader reader, int alphabetBits, int symbolCount, scoped Span<int> contextOffset)
+    // index of each context.
+    private static int ReadContextMap(ref BitReader reader, int alphabetBits, int symbolCount, scoped Span<byte> contextTable)
     {
         int size = 1 << alphabetBits;
         Span<bool> own = stackalloc bool[size];
@@ -291,7 +303,7 @@ internal static unsafe class RansCodec
         int t = 0;
         for (int c = 0; c < size; c++)
         {
-            contextOffset[c] = (own[c] ? t++ : shared) * FrequencyTable.ProbScale;
+            contextTable[c] = (byte)(own[c] ? t++ : shared);
         }
 
         return tableCount;
@@ -329,13 +341,48 @@ internal static unsafe class RansCodec
             byte* o3 = dst + (3 * segment);
             int j = 0;
 
-            // Fast loop: at most one word per state per round, so 8 readable bytes make every read safe.
-            for (; j < segment && end - p >= 2 * Lanes; j++)
+            while (j < segment)
             {
-                o0[j] = Step(table, ref x0, ref p);
-                o1[j] = Step(table, ref x1, ref p);
-                o2[j] = Step(table, ref x2, ref p);
-                o3[j] = Step(table, ref x3, ref p);
+                // Each round reads at most one word per state: this many rounds need no bounds checks.
+                int safe = (int)Math.Min(segment - j, (end - p) / (2 * Lanes));
+                if (safe == 0)
+                {
+                    break;
+                }
+
+                for (int limit = j + safe; j < limit; j++)
+                {
+                    uint e0 = table[x0 & SlotMask];
+                    uint e1 = table[x1 & SlotMask];
+                    uint e2 = table[x2 & SlotMask];
+                    uint e3 = table[x3 & SlotMask];
+                    o0[j] = (byte)e0;
+                    o1[j] = (byte)e1;
+                    o2[j] = (byte)e2;
+                    o3[j] = (byte)e3;
+                    x0 = (((e0 >> 20) + 1) * (x0 >> FrequencyTable.ProbBits)) + ((e0 >> 8) & SlotMask);
+                    x1 = (((e1 >> 20) + 1) * (x1 >> FrequencyTable.ProbBits)) + ((e1 >> 8) & SlotMask);
+                    x2 = (((e2 >> 20) + 1) * (x2 >> FrequencyTable.ProbBits)) + ((e2 >> 8) & SlotMask);
+                    x3 = (((e3 >> 20) + 1) * (x3 >> FrequencyTable.ProbBits)) + ((e3 >> 8) & SlotMask);
+
+                    // Branch-free refill: whether a state needs a word is data dependent and unpredictable.
+                    uint w = ReadWord(p);
+                    bool refill = x0 < Lower;
+                    x0 = refill ? (x0 << 16) | w : x0;
+                    p += refill ? 2 : 0;
+                    w = ReadWord(p);
+                    refill = x1 < Lower;
+                    x1 = refill ? (x1 << 16) | w : x1;
+                    p += refill ? 2 : 0;
+                    w = ReadWord(p);
+                    refill = x2 < Lower;
+                    x2 = refill ? (x2 << 16) | w : x2;
+                    p += refill ? 2 : 0;
+                    w = ReadWord(p);
+                    refill = x3 < Lower;
+                    x3 = refill ? (x3 << 16) | w : x3;
+                    p += refill ? 2 : 0;
+                }
             }
 
             for (; j < segment; j++)
@@ -355,14 +402,49 @@ internal static unsafe class RansCodec
         }
     }
 
-    private static void DecodeOrder1(ReadOnlySpan<byte> body, uint[] entries, ReadOnlySpan<int> contextOffset, Span<byte> symbols)
+    // Order-1 decode tables are laid out per symbol, not per table: context c (every decodable symbol lies in
+    // [minSymbol, maxSymbol]) owns block c − minSymbol, a copy of its table, and one more block holds the table of
+    // the lanes' start context 0. The next table is then an address computed from the symbol, with no lookup in
+    // the dependency chain. Copies cost (maxSymbol − minSymbol + 2) · 16 KiB at most 4 MiB, and untouched copies
+    // never reach the cache.
+    private static void DecodeOrder1(
+        ReadOnlySpan<byte> body, uint[] freqs, int size, ReadOnlySpan<byte> contextTable, int minSymbol, int maxSymbol, Span<byte> symbols)
+    {
+        int range = maxSymbol - minSymbol + 1;
+        uint[] entries = ArrayPool<uint>.Shared.Rent((range + 1) * FrequencyTable.ProbScale);
+        try
+        {
+            for (int c = minSymbol; c <= maxSymbol; c++)
+            {
+                int t = contextTable[c];
+                Span<uint> block = entries.AsSpan((c - minSymbol) * FrequencyTable.ProbScale, FrequencyTable.ProbScale);
+                if (c > minSymbol && contextTable[c - 1] == t)
+                {
+                    // Same table as the previous context (rare contexts share one): copying 16 KiB beats a rebuild.
+                    entries.AsSpan((c - 1 - minSymbol) * FrequencyTable.ProbScale, FrequencyTable.ProbScale).CopyTo(block);
+                }
+                else
+                {
+                    FillEntries(freqs.AsSpan(t * size, size), block);
+                }
+            }
+
+            FillEntries(freqs.AsSpan(contextTable[0] * size, size), entries.AsSpan(range * FrequencyTable.ProbScale, FrequencyTable.ProbScale));
+            DecodeOrder1(body, entries, minSymbol, range, symbols);
+        }
+        finally
+        {
+            ArrayPool<uint>.Shared.Return(entries);
+        }
+    }
+
+    private static void DecodeOrder1(ReadOnlySpan<byte> body, uint[] entries, int minSymbol, int range, Span<byte> symbols)
     {
         int n = symbols.Length;
         int segment = n / Lanes;
         fixed (byte* src = body)
         fixed (byte* dst = symbols)
         fixed (uint* table = entries)
-        fixed (int* offsets = contextOffset)
         {
             byte* end = src + body.Length;
             uint x0 = ReadState(src), x1 = ReadState(src + 4), x2 = ReadState(src + 8), x3 = ReadState(src + 12);
@@ -371,23 +453,60 @@ internal static unsafe class RansCodec
             byte* o1 = dst + segment;
             byte* o2 = dst + (2 * segment);
             byte* o3 = dst + (3 * segment);
-            uint* t0 = table + offsets[0];
+
+            // Block of symbol s: based + (s << 12); "based" may point before the array, but it is only ever
+            // offset by decodable symbols, which land inside it.
+            uint* based = table - ((nint)minSymbol << FrequencyTable.ProbBits);
+            uint* t0 = table + ((nint)range << FrequencyTable.ProbBits);
             uint* t1 = t0, t2 = t0, t3 = t0;
             int j = 0;
-            for (; j < segment && end - p >= 2 * Lanes; j++)
+            while (j < segment)
             {
-                byte s0 = Step(t0, ref x0, ref p);
-                byte s1 = Step(t1, ref x1, ref p);
-                byte s2 = Step(t2, ref x2, ref p);
-                byte s3 = Step(t3, ref x3, ref p);
-                o0[j] = s0;
-                o1[j] = s1;
-                o2[j] = s2;
-                o3[j] = s3;
-                t0 = table + offsets[s0];
-                t1 = table + offsets[s1];
-                t2 = table + offsets[s2];
-                t3 = table + offsets[s3];
+                // Each round reads at most one word per state: this many rounds need no bounds checks.
+                int safe = (int)Math.Min(segment - j, (end - p) / (2 * Lanes));
+                if (safe == 0)
+                {
+                    break;
+                }
+
+                for (int limit = j + safe; j < limit; j++)
+                {
+                    uint e0 = t0[x0 & SlotMask];
+                    uint e1 = t1[x1 & SlotMask];
+                    uint e2 = t2[x2 & SlotMask];
+                    uint e3 = t3[x3 & SlotMask];
+                    o0[j] = (byte)e0;
+                    o1[j] = (byte)e1;
+                    o2[j] = (byte)e2;
+                    o3[j] = (byte)e3;
+                    x0 = (((e0 >> 20) + 1) * (x0 >> FrequencyTable.ProbBits)) + ((e0 >> 8) & SlotMask);
+                    x1 = (((e1 >> 20) + 1) * (x1 >> FrequencyTable.ProbBits)) + ((e1 >> 8) & SlotMask);
+                    x2 = (((e2 >> 20) + 1) * (x2 >> FrequencyTable.ProbBits)) + ((e2 >> 8) & SlotMask);
+                    x3 = (((e3 >> 20) + 1) * (x3 >> FrequencyTable.ProbBits)) + ((e3 >> 8) & SlotMask);
+
+                    // Branch-free refill: whether a state needs a word is data dependent and unpredictable.
+                    uint w = ReadWord(p);
+                    bool refill = x0 < Lower;
+                    x0 = refill ? (x0 << 16) | w : x0;
+                    p += refill ? 2 : 0;
+                    w = ReadWord(p);
+                    refill = x1 < Lower;
+                    x1 = refill ? (x1 << 16) | w : x1;
+                    p += refill ? 2 : 0;
+                    w = ReadWord(p);
+                    refill = x2 < Lower;
+                    x2 = refill ? (x2 << 16) | w : x2;
+                    p += refill ? 2 : 0;
+                    w = ReadWord(p);
+                    refill = x3 < Lower;
+                    x3 = refill ? (x3 << 16) | w : x3;
+                    p += refill ? 2 : 0;
+
+                    t0 = based + ((nint)(byte)e0 << FrequencyTable.ProbBits);
+                    t1 = based + ((nint)(byte)e1 << FrequencyTable.ProbBits);
+                    t2 = based + ((nint)(byte)e2 << FrequencyTable.ProbBits);
+                    t3 = based + ((nint)(byte)e3 << FrequencyTable.ProbBits);
+                }
             }
 
             for (; j < segment; j++)
@@ -400,35 +519,20 @@ internal static unsafe class RansCodec
                 o1[j] = s1;
                 o2[j] = s2;
                 o3[j] = s3;
-                t0 = table + offsets[s0];
-                t1 = table + offsets[s1];
-                t2 = table + offsets[s2];
-                t3 = table + offsets[s3];
+                t0 = based + ((nint)s0 << FrequencyTable.ProbBits);
+                t1 = based + ((nint)s1 << FrequencyTable.ProbBits);
+                t2 = based + ((nint)s2 << FrequencyTable.ProbBits);
+                t3 = based + ((nint)s3 << FrequencyTable.ProbBits);
             }
 
             for (int i = Lanes * segment; i < n; i++)
             {
-                uint* t = table + offsets[i == 0 ? 0 : dst[i - 1]];
+                uint* t = i == 0 ? table + ((nint)range << FrequencyTable.ProbBits) : based + ((nint)dst[i - 1] << FrequencyTable.ProbBits);
                 dst[i] = StepChecked(t, ref x0, ref p, end);
             }
 
             CheckEnd(x0, x1, x2, x3, p, end);
         }
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static byte Step(uint* table, ref uint x, ref byte* p)
-    {
-        uint state = x;
-        uint e = table[state & SlotMask];
-        state = (((e >> 20) + 1) * (state >> FrequencyTable.ProbBits)) + ((e >> 8) & SlotMask);
-
-        // Branch-free refill: whether a word is needed is data dependent and unpredictable.
-        uint word = ReadWord(p);
-        bool refill = state < Lower;
-        x = refill ? (state << 16) | word : state;
-        p += refill ? 2 : 0;
-        return (byte)e;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
