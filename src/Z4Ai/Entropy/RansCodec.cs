@@ -365,23 +365,20 @@ internal static unsafe class RansCodec
                     x2 = (((e2 >> 20) + 1) * (x2 >> FrequencyTable.ProbBits)) + ((e2 >> 8) & SlotMask);
                     x3 = (((e3 >> 20) + 1) * (x3 >> FrequencyTable.ProbBits)) + ((e3 >> 8) & SlotMask);
 
-                    // Branch-free refill: whether a state needs a word is data dependent and unpredictable.
-                    uint w = ReadWord(p);
-                    bool refill = x0 < Lower;
-                    x0 = refill ? (x0 << 16) | w : x0;
-                    p += refill ? 2 : 0;
-                    w = ReadWord(p);
-                    refill = x1 < Lower;
-                    x1 = refill ? (x1 << 16) | w : x1;
-                    p += refill ? 2 : 0;
-                    w = ReadWord(p);
-                    refill = x2 < Lower;
-                    x2 = refill ? (x2 << 16) | w : x2;
-                    p += refill ? 2 : 0;
-                    w = ReadWord(p);
-                    refill = x3 < Lower;
-                    x3 = refill ? (x3 << 16) | w : x3;
-                    p += refill ? 2 : 0;
+                    // Branch-free refill (arithmetic, because the JIT turns conditionals into branches here):
+                    // whether a state needs a word is data dependent and unpredictable.
+                    uint r = Refill(x0);
+                    x0 = (x0 << (int)(r << 4)) | (ReadWord(p) & (0u - r));
+                    p += r << 1;
+                    r = Refill(x1);
+                    x1 = (x1 << (int)(r << 4)) | (ReadWord(p) & (0u - r));
+                    p += r << 1;
+                    r = Refill(x2);
+                    x2 = (x2 << (int)(r << 4)) | (ReadWord(p) & (0u - r));
+                    p += r << 1;
+                    r = Refill(x3);
+                    x3 = (x3 << (int)(r << 4)) | (ReadWord(p) & (0u - r));
+                    p += r << 1;
                 }
             }
 
@@ -484,23 +481,20 @@ internal static unsafe class RansCodec
                     x2 = (((e2 >> 20) + 1) * (x2 >> FrequencyTable.ProbBits)) + ((e2 >> 8) & SlotMask);
                     x3 = (((e3 >> 20) + 1) * (x3 >> FrequencyTable.ProbBits)) + ((e3 >> 8) & SlotMask);
 
-                    // Branch-free refill: whether a state needs a word is data dependent and unpredictable.
-                    uint w = ReadWord(p);
-                    bool refill = x0 < Lower;
-                    x0 = refill ? (x0 << 16) | w : x0;
-                    p += refill ? 2 : 0;
-                    w = ReadWord(p);
-                    refill = x1 < Lower;
-                    x1 = refill ? (x1 << 16) | w : x1;
-                    p += refill ? 2 : 0;
-                    w = ReadWord(p);
-                    refill = x2 < Lower;
-                    x2 = refill ? (x2 << 16) | w : x2;
-                    p += refill ? 2 : 0;
-                    w = ReadWord(p);
-                    refill = x3 < Lower;
-                    x3 = refill ? (x3 << 16) | w : x3;
-                    p += refill ? 2 : 0;
+                    // Branch-free refill (arithmetic, because the JIT turns conditionals into branches here):
+                    // whether a state needs a word is data dependent and unpredictable.
+                    uint r = Refill(x0);
+                    x0 = (x0 << (int)(r << 4)) | (ReadWord(p) & (0u - r));
+                    p += r << 1;
+                    r = Refill(x1);
+                    x1 = (x1 << (int)(r << 4)) | (ReadWord(p) & (0u - r));
+                    p += r << 1;
+                    r = Refill(x2);
+                    x2 = (x2 << (int)(r << 4)) | (ReadWord(p) & (0u - r));
+                    p += r << 1;
+                    r = Refill(x3);
+                    x3 = (x3 << (int)(r << 4)) | (ReadWord(p) & (0u - r));
+                    p += r << 1;
 
                     t0 = based + ((nint)(byte)e0 << FrequencyTable.ProbBits);
                     t1 = based + ((nint)(byte)e1 << FrequencyTable.ProbBits);
@@ -534,6 +528,10 @@ internal static unsafe class RansCodec
             CheckEnd(x0, x1, x2, x3, p, end);
         }
     }
+
+    // 1 when the state has dropped below 2^16 and needs a word, else 0, without a branch.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static uint Refill(uint state) => (uint)(((ulong)state - Lower) >> 63);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static byte StepChecked(uint* table, ref uint x, ref byte* p, byte* end)
