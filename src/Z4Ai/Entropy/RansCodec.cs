@@ -257,12 +257,14 @@ internal static unsafe class RansCodec
     {
         uint f = freqs[index];
         uint state = x;
-        if (state >= (ulong)f << 20)
-        {
-            words[--w] = (ushort)state;
-            state >>= 16;
-        }
 
+        // Branch-free renormalisation (the word is stored unconditionally and kept only when needed): whether a
+        // state overflows is as unpredictable here as the refill is in the decoder. w − 1 stays in range because
+        // the buffer holds one more word than there are symbols.
+        uint emit = (uint)((((ulong)f << 20) - 1 - state) >> 63);
+        words[w - 1] = (ushort)state;
+        w -= (int)emit;
+        state >>= (int)(emit << 4);
         x = ((state / f) << FrequencyTable.ProbBits) + (state % f) + cum[index];
     }
 
