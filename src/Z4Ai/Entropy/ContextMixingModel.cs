@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace Z4Ai.Entropy;
 
@@ -27,6 +28,7 @@ internal sealed class ContextMixingModel
     private const int MixerShift = 20;
     private const int LearningRate = 2;
     private const uint InitialCounter = 1u << 31;
+    private const int LineNodes = 16;
 
 
     // Reciprocal[n] = 2^17 / (2n + 3): the step 1/(n + 1.5) in Q16.
@@ -105,49 +107,70 @@ internal sealed class ContextMixingModel
     /// <summary>Returns the 12-bit probability, in [1, 4095], that the decision at <paramref name="node"/> is 1.</summary>
     public int Predict(int node)
     {
-        _slot[0] = node;
-        _slot[1] = (_c1 * _nodeCount) + node;
-        _stretch[0] = LogisticTables.Stretch((int)(_order0[node] >> 20));
-        _stretch[1] = LogisticTables.Stretch((int)(_order1[_slot[1]] >> 20));
-        uint nodeHash = (uint)node * 0x9E3779B1u;
+        // Indices below are in range by construction (node < node count, c1 < alphabet, hashed slots masked to
+        // their table, counters' top 12 bits < 4096), so the hot path reads without bounds checks.
+        ref uint order0 = ref MemoryMarshal.GetArrayDataReference(_order0);
+        ref uint order1 = ref MemoryMarshal.GetArrayDataReference(_order1);
+        ref uint hashed = ref MemoryMarshal.GetArrayDataReference(_hashed);
+        ref int slots = ref MemoryMarshal.GetArrayDataReference(_slot);
+        ref int stretch = ref MemoryMarshal.GetArrayDataReference(_stretch);
+        ref uint contextHash = ref MemoryMarshal.GetArrayDataReference(_contextHash);
+
+        int slot1 = (_c1 * _nodeCount) + node;
+        slots = node;
+        Unsafe.Add(ref slots, 1) = slot1;
+        stretch = Stretch(Unsafe.Add(ref order0, node));
+        Unsafe.Add(ref stretch, 1) = Stretch(Unsafe.Add(ref order1, slot1));
+
+        // The first 16 nodes of a context (the unary decisions and the short mantissas, nearly every decision)
+        // share one 64-byte line, so a symbol touches one line per model; rarer nodes are hashed on their own.
+        uint nodeHash = node < LineNodes ? 0 : (uint)node * 0x9E3779B1u;
+        int lineOffset = node & (LineNodes - 1);
         for (int m = 2; m < Models; m++)
         {
-            int slot = ((m - 2) * _hashSize) + (int)(((_contextHash[m] ^ nodeHash) * 0x85EBCA77u) >> _hashShift);
-            _slot[m] = slot;
-            _stretch[m] = LogisticTables.Stretch((int)(_hashed[slot] >> 20));
+            uint h = ((Unsafe.Add(ref contextHash, m) ^ nodeHash) * 0x85EBCA77u) >> _hashShift;
+            int slot = ((m - 2) * _hashSize) + (int)(h & ~(uint)(LineNodes - 1)) + lineOffset;
+            Unsafe.Add(ref slots, m) = slot;
+            Unsafe.Add(ref stretch, m) = Stretch(Unsafe.Add(ref hashed, slot));
         }
 
         _weightBase = node * Inputs;
+        ref int weights = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_weights), _weightBase);
         long dot = 0;
         for (int i = 0; i < Inputs; i++)
         {
-            dot += (long)_weights[_weightBase + i] * _stretch[i];
+            dot += (long)Unsafe.Add(ref weights, i) * Unsafe.Add(ref stretch, i);
         }
 
-        int mixedStretch = Math.Clamp((int)(dot >> MixerShift), -2047, 2047);
-        _mixed = LogisticTables.Squash(mixedStretch);
-
-        return Math.Clamp(_mixed, 1, 4095);
+        _mixed = LogisticTables.Squash((int)Math.Clamp(dot >> MixerShift, -2047, 2047));
+        return _mixed;
     }
 
     /// <summary>Trains every model and the mixer on the coded <paramref name="bit"/>.</summary>
     public void Update(int bit)
     {
-        Train(ref _order0[_slot[0]], bit);
-        Train(ref _order1[_slot[1]], bit);
+        ref int slots = ref MemoryMarshal.GetArrayDataReference(_slot);
+        ref uint hashed = ref MemoryMarshal.GetArrayDataReference(_hashed);
+        Train(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_order0), slots), bit);
+        Train(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_order1), Unsafe.Add(ref slots, 1)), bit);
         for (int m = 2; m < Models; m++)
         {
-            Train(ref _hashed[_slot[m]], bit);
+            Train(ref Unsafe.Add(ref hashed, Unsafe.Add(ref slots, m)), bit);
         }
 
         // Weights are Q20 and the step is rounded, not floored: a floored step drifts every weight downwards, which
         // at this small learning rate costs more than the mixing gains.
         int error = ((bit << 12) - _mixed) * LearningRate;
+        ref int weights = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_weights), _weightBase);
+        ref int stretch = ref MemoryMarshal.GetArrayDataReference(_stretch);
         for (int i = 0; i < Inputs; i++)
         {
-            _weights[_weightBase + i] += ((_stretch[i] * error) + (1 << 9)) >> 10;
+            Unsafe.Add(ref weights, i) += ((Unsafe.Add(ref stretch, i) * error) + (1 << 9)) >> 10;
         }
     }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int Stretch(uint counter) => LogisticTables.Stretch((int)(counter >> 20));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Train(ref uint counter, int bit)
@@ -156,7 +179,7 @@ internal sealed class ContextMixingModel
         int n = (int)(e & 1023);
         int p = (int)(e >> 10);
         int target = bit != 0 ? (1 << 22) - 1 : 0;
-        p += (int)(((long)(target - p) * s_reciprocal[n]) >> 16);
+        p += (int)(((long)(target - p) * Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(s_reciprocal), n)) >> 16);
         counter = ((uint)p << 10) | (uint)(n < CountLimit ? n + 1 : n);
     }
 
