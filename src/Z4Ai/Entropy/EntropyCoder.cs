@@ -14,6 +14,12 @@ namespace Z4Ai.Entropy;
 internal static class EntropyCoder
 {
     /// <summary>
+    /// The most symbols one call codes (2^30): the rANS word buffer holds two bytes per symbol in one array, and
+    /// callers code chunks of at most 64 MiB, so this only rules out int overflow.
+    /// </summary>
+    public const int MaxSymbols = 1 << 30;
+
+    /// <summary>
     /// Appends a self-contained encoding of <paramref name="symbols"/> to <paramref name="output"/> and returns the
     /// number of bytes written.
     /// </summary>
@@ -26,6 +32,7 @@ internal static class EntropyCoder
     {
         ArgumentNullException.ThrowIfNull(output);
         ValidateParameters(alphabetBits, rowLength);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(symbols.Length, MaxSymbols, nameof(symbols));
         ValidateSymbols(symbols, alphabetBits);
         if (symbols.IsEmpty)
         {
@@ -51,6 +58,7 @@ internal static class EntropyCoder
     public static void Decode(ReadOnlySpan<byte> encoded, EntropyMethod method, int alphabetBits, int rowLength, Span<byte> symbols)
     {
         ValidateParameters(alphabetBits, rowLength);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(symbols.Length, MaxSymbols, nameof(symbols));
         switch (method)
         {
             case EntropyMethod.RansOrder0:
