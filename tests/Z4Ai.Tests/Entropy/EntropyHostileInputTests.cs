@@ -76,6 +76,29 @@ public class EntropyHostileInputTests
         Assert.That(watch.Elapsed, Is.LessThan(TimeSpan.FromSeconds(20)));
     }
 
+    [TestCase((int)EntropyMethod.RansOrder0)]
+    [TestCase((int)EntropyMethod.RansOrder1)]
+    public void Decode_RansCountOneShortOrOneLong_Throws(int methodId)
+    {
+        var method = (EntropyMethod)methodId;
+        byte[] symbols = SmallStream(8, 1001);
+        byte[] encoded = Encode(symbols, method);
+        Assert.That(Decode(encoded, symbols.Length, method), Is.EqualTo(symbols));
+        Assert.Throws<Z4AiFormatException>(() => Decode(encoded, symbols.Length - 1, method));
+        Assert.Throws<Z4AiFormatException>(() => Decode(encoded, symbols.Length + 1, method));
+    }
+
+    [Test]
+    public void Decode_ContextMixingWrongCount_ThrowsOnlyFormatExceptions()
+    {
+        // The arithmetic coder may end on a byte boundary one symbol early, so a wrong count is not always
+        // detectable here (the frame's SHA-256 is); it must still never escape as another exception.
+        byte[] symbols = SmallStream(8, 1001);
+        byte[] encoded = Encode(symbols, EntropyMethod.ContextMixing);
+        AssertOnlyFormatErrors(encoded, symbols.Length - 1, EntropyMethod.ContextMixing, 8);
+        Assert.Throws<Z4AiFormatException>(() => Decode(encoded, symbols.Length + 100, EntropyMethod.ContextMixing, 8, 20));
+    }
+
     [TestCaseSource(typeof(EntropyTestHelpers), nameof(AllMethodIds))]
     public void Decode_EmptyCountWithPayload_Throws(int methodId) =>
         Assert.Throws<Z4AiFormatException>(() => Decode([1, 2, 3], 0, (EntropyMethod)methodId));
