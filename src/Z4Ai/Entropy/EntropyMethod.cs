@@ -1,0 +1,14 @@
+namespace Z4Ai.Entropy;
+
+/// <summary>The entropy coders for symbol streams. The numeric values are written into frames: never renumber.</summary>
+internal enum EntropyMethod : byte
+{
+    /// <summary>Static-table rANS with one frequency table (order 0).</summary>
+    RansOrder0 = 1,
+
+    /// <summary>Static-table rANS with one table per previous symbol, rare contexts sharing one table (order 1).</summary>
+    RansOrder1 = 2,
+
+    /// <summary>Adaptive binary context mixing with a carry-less range coder (slow, smallest).</summary>
+    ContextMixing = 3,
+}

@@ -1,0 +1,585 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
+using Z4Ai.Internal;
+
+namespace Z4Ai.Entropy;
+
+/// <summary>
+/// Static-table interleaved rANS, order 0 and order 1 (context = previous symbol).
+/// </summary>
+/// <remarks>
+/// <para>State: 32 bits, kept in [2^16, 2^32); renormalisation moves one 16-bit word at a time, and because every
+/// frequency is at least 1 at 12-bit precision, a decode step needs at most one word. Four states run side by side,
+/// each over its own contiguous quarter of the symbols (the last <c>n mod 4</c> symbols are a tail coded by state 0),
+/// so the four dependency chains of order-1 decoding (symbol → next table) overlap instead of queueing.</para>
+/// <para>Payload: the table section (see <see cref="RansModel"/> and <see cref="FrequencyTable"/>), byte-aligned;
+/// the four final encoder states as u32 little-endian (state 0 first); then the 16-bit little-endian words in the
+/// order the decoder reads them. A lane's first symbol has context 0; the tail continues from the symbol before it.
+/// Decoding must end with every state back at 2^16 and every word consumed, which catches most corruption early.</para>
+/// </remarks>
+internal static unsafe class RansCodec
+{
+    /// <summary>The number of interleaved states (a format constant).</summary>
+    public const int Lanes = 4;
+
+    private const uint Lower = 1u << 16;
+    private const int SlotMask = FrequencyTable.ProbScale - 1;
+
+    /// <summary>Counts the symbols and builds the plan; symbols outside the alphabet throw <see cref="ArgumentException"/>.</summary>
+    public static RansModel BuildModel(ReadOnlySpan<byte> symbols, bool order1, int alphabetBits)
+    {
+        int size = 1 << alphabetBits;
+        if (!order1)
+        {
+            Span<uint> counts = stackalloc uint[size];
+            CountOrder0(symbols, counts);
+            return RansModel.BuildOrder0(counts, alphabetBits);
+        }
+
+        uint[] pairs = ArrayPool<uint>.Shared.Rent(size * size);
+        try
+        {
+            Span<uint> pairSpan = pairs.AsSpan(0, size * size);
+            CountOrder1(symbols, alphabetBits, pairSpan);
+            return RansModel.BuildOrder1(pairSpan, alphabetBits);
+        }
+        finally
+        {
+            ArrayPool<uint>.Shared.Return(pairs);
+        }
+    }
+
+    /// <summary>Counts symbols (order 0).</summary>
+    public static void CountOrder0(ReadOnlySpan<byte> symbols, Span<uint> counts)
+    {
+        counts.Clear();
+
+        // Four sub-histograms break the store-to-load dependency when the same symbol repeats.
+        Span<uint> h = stackalloc uint[4 * 256];
+        h.Clear();
+        int i = 0;
+        for (; i + 4 <= symbols.Length; i += 4)
+        {
+            h[symbols[i]]++;
+            h[256 + symbols[i + 1]]++;
+            h[512 + symbols[i + 2]]++;
+            h[768 + symbols[i + 3]]++;
+        }
+
+        for (; i < symbols.Length; i++)
+        {
+            h[symbols[i]]++;
+        }
+
+        for (int s = 0; s < 256; s++)
+        {
+            uint c = h[s] + h[256 + s] + h[512 + s] + h[768 + s];
+            if (c != 0)
+            {
+                if (s >= counts.Length)
+                {
+                    throw new ArgumentException($"symbol {s} does not fit an alphabet of {counts.Length}", nameof(symbols));
+                }
+
+                counts[s] = c;
+            }
+        }
+    }
+
+    /// <summary>Counts (context, symbol) pairs with exactly the contexts the coder uses.</summary>
+    public static void CountOrder1(ReadOnlySpan<byte> symbols, int alphabetBits, Span<uint> pairs)
+    {
+        int size = 1 << alphabetBits;
+        if (size < 256 && symbols.IndexOfAnyInRange((byte)size, (byte)255) >= 0)
+        {
+            throw new ArgumentException($"a symbol does not fit an alphabet of {size}", nameof(symbols));
+        }
+
+        pairs.Clear();
+        int n = symbols.Length;
+        int segment = n / Lanes;
+        for (int k = 0; k < Lanes; k++)
+        {
+            int context = 0;
+            foreach (byte s in symbols.Slice(k * segment, segment))
+            {
+                pairs[(context << alphabetBits) | s]++;
+                context = s;
+            }
+        }
+
+        for (int i = Lanes * segment; i < n; i++)
+        {
+            pairs[((i == 0 ? 0 : symbols[i - 1]) << alphabetBits) | symbols[i]]++;
+        }
+    }
+
+    /// <summary>Encodes <paramref name="symbols"/> with <paramref name="model"/> and appends the payload.</summary>
+    public static int Encode(ReadOnlySpan<byte> symbols, RansModel model, IBufferWriter<byte> output)
+    {
+        int n = symbols.Length;
+        if (n == 0)
+        {
+            return 0;
+        }
+
+        int bits = model.AlphabetBits;
+        int size = 1 << bits;
+        uint[] cum = new uint[model.TableCount * size];
+        for (int t = 0; t < model.TableCount; t++)
+        {
+            uint c = 0;
+            for (int s = 0; s < size; s++)
+            {
+                cum[(t * size) + s] = c;
+                c += model.Freqs[(t * size) + s];
+            }
+        }
+
+        ushort[] words = ArrayPool<ushort>.Shared.Rent(n + 1);
+        try
+        {
+            int w = words.Length;
+            Span<uint> x = stackalloc uint[Lanes];
+            x.Fill(Lower);
+            uint[] freqs = model.Freqs;
+            byte[] contextTable = model.ContextTable;
+            int segment = n / Lanes;
+
+            // Encode in the exact reverse of the decoder's order: the tail first, then the lanes backwards.
+            for (int i = n - 1; i >= Lanes * segment; i--)
+            {
+                int context = i == 0 ? 0 : symbols[i - 1];
+                Put(ref x[0], (contextTable[context] << bits) | symbols[i], freqs, cum, words, ref w);
+            }
+
+            for (int j = segment - 1; j >= 0; j--)
+            {
+                for (int k = Lanes - 1; k >= 0; k--)
+                {
+                    int i = (k * segment) + j;
+                    int context = j == 0 ? 0 : symbols[i - 1];
+                    Put(ref x[k], (contextTable[context] << bits) | symbols[i], freqs, cum, words, ref w);
+                }
+            }
+
+            int wordCount = words.Length - w;
+            int total = model.TableSection.Length + (Lanes * 4) + (wordCount * 2);
+            Span<byte> dst = output.GetSpan(total);
+            model.TableSection.CopyTo(dst);
+            int at = model.TableSection.Length;
+            for (int k = 0; k < Lanes; k++)
+            {
+                BinaryPrimitives.WriteUInt32LittleEndian(dst[at..], x[k]);
+                at += 4;
+            }
+
+            for (int i = w; i < words.Length; i++)
+            {
+                BinaryPrimitives.WriteUInt16LittleEndian(dst[at..], words[i]);
+                at += 2;
+            }
+
+            output.Advance(total);
+            return total;
+        }
+        finally
+        {
+            ArrayPool<ushort>.Shared.Return(words);
+        }
+    }
+
+    /// <summary>Decodes exactly <paramref name="symbols"/>.Length symbols; bad input throws <see cref="Z4AiFormatException"/>.</summary>
+    public static void Decode(ReadOnlySpan<byte> encoded, bool order1, int alphabetBits, Span<byte> symbols)
+    {
+        int n = symbols.Length;
+        if (n == 0)
+        {
+            if (!encoded.IsEmpty)
+            {
+                ThrowHelper.CorruptFrame($"an empty rANS stream must have no payload, found {encoded.Length} bytes");
+            }
+
+            return;
+        }
+
+        int size = 1 << alphabetBits;
+        Span<byte> contextTable = stackalloc byte[256];
+        contextTable.Clear();
+        var reader = new BitReader(encoded);
+        int tableCount = order1 ? ReadContextMap(ref reader, alphabetBits, n, contextTable) : 1;
+        uint[] freqs = ArrayPool<uint>.Shared.Rent(tableCount * size);
+        try
+        {
+            int minSymbol = size;
+            int maxSymbol = 0;
+            for (int t = 0; t < tableCount; t++)
+            {
+                Span<uint> table = freqs.AsSpan(t * size, size);
+                FrequencyTable.Read(ref reader, alphabetBits, table);
+                minSymbol = Math.Min(minSymbol, table.IndexOfAnyExcept(0u));
+                maxSymbol = Math.Max(maxSymbol, table.LastIndexOfAnyExcept(0u));
+            }
+
+            ReadOnlySpan<byte> body = encoded[reader.BytesConsumed..];
+            if (body.Length < Lanes * 4)
+            {
+                ThrowHelper.CorruptFrame($"rANS stream has {body.Length} bytes after its tables, fewer than the {Lanes * 4} state bytes");
+            }
+
+            if (order1)
+            {
+                DecodeOrder1(body, freqs, size, contextTable, minSymbol, maxSymbol, symbols);
+            }
+            else
+            {
+                uint[] entries = ArrayPool<uint>.Shared.Rent(FrequencyTable.ProbScale);
+                try
+                {
+                    FillEntries(freqs.AsSpan(0, size), entries);
+                    DecodeOrder0(body, entries, symbols);
+                }
+                finally
+                {
+                    ArrayPool<uint>.Shared.Return(entries);
+                }
+            }
+        }
+        finally
+        {
+            ArrayPool<uint>.Shared.Return(freqs);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Put(ref uint x, int index, uint[] freqs, uint[] cum, ushort[] words, ref int w)
+    {
+        uint f = freqs[index];
+        uint state = x;
+
+        // Branch-free renormalisation (the word is stored unconditionally and kept only when needed): whether a
+        // state overflows is as unpredictable here as the refill is in the decoder. w − 1 stays in range because
+        // the buffer holds one more word than there are symbols.
+        uint emit = (uint)((((ulong)f << 20) - 1 - state) >> 63);
+        words[w - 1] = (ushort)state;
+        w -= (int)emit;
+        state >>= (int)(emit << 4);
+        x = ((state / f) << FrequencyTable.ProbBits) + (state % f) + cum[index];
+    }
+
+    // Context map (order 1): see RansModel for the bit layout. Returns the number of tables and fills the table
+    // index of each context.
+    private static int ReadContextMap(ref BitReader reader, int alphabetBits, int symbolCount, scoped Span<byte> contextTable)
+    {
+        int size = 1 << alphabetBits;
+        Span<bool> own = stackalloc bool[size];
+        own.Clear();
+        int ownCount = 0;
+        if (reader.Read(1) == 1)
+        {
+            int lo = (int)reader.Read(alphabetBits);
+            int hi = lo + (int)reader.Read(alphabetBits);
+            if (hi >= size)
+            {
+                ThrowHelper.CorruptFrame($"rANS context range [{lo}, {hi}] exceeds the alphabet");
+            }
+
+            for (int c = lo; c <= hi; c++)
+            {
+                own[c] = reader.Read(1) == 1;
+                ownCount += own[c] ? 1 : 0;
+            }
+        }
+
+        bool hasShared = reader.Read(1) == 1;
+        int tableCount = ownCount + (hasShared ? 1 : 0);
+
+        // Each table the encoder writes belongs to a context that occurs, so more tables than symbols is forged.
+        if (tableCount == 0 || ownCount > symbolCount)
+        {
+            ThrowHelper.CorruptFrame($"rANS stream declares {ownCount} context tables for {symbolCount} symbols");
+        }
+
+        int shared = hasShared ? ownCount : 0;
+        int t = 0;
+        for (int c = 0; c < size; c++)
+        {
+            contextTable[c] = (byte)(own[c] ? t++ : shared);
+        }
+
+        return tableCount;
+    }
+
+    // Decode entry per slot: bits 0-7 symbol, 8-19 slot minus the symbol's cumulative start, 20-31 frequency − 1.
+    private static void FillEntries(ReadOnlySpan<uint> freqs, Span<uint> entries)
+    {
+        int slot = 0;
+        for (int s = 0; s < freqs.Length; s++)
+        {
+            uint f = freqs[s];
+            uint head = ((f - 1) << 20) | (uint)s;
+            for (uint b = 0; b < f; b++)
+            {
+                entries[slot++] = head | (b << 8);
+            }
+        }
+    }
+
+    private static void DecodeOrder0(ReadOnlySpan<byte> body, uint[] entries, Span<byte> symbols)
+    {
+        int n = symbols.Length;
+        int segment = n / Lanes;
+        fixed (byte* src = body)
+        fixed (byte* dst = symbols)
+        fixed (uint* table = entries)
+        {
+            byte* end = src + body.Length;
+            uint x0 = ReadState(src), x1 = ReadState(src + 4), x2 = ReadState(src + 8), x3 = ReadState(src + 12);
+            byte* p = src + (Lanes * 4);
+            byte* o0 = dst;
+            byte* o1 = dst + segment;
+            byte* o2 = dst + (2 * segment);
+            byte* o3 = dst + (3 * segment);
+            int j = 0;
+
+            while (j < segment)
+            {
+                // Each round reads at most one word per state: this many rounds need no bounds checks.
+                int safe = (int)Math.Min(segment - j, (end - p) / (2 * Lanes));
+                if (safe == 0)
+                {
+                    break;
+                }
+
+                for (int limit = j + safe; j < limit; j++)
+                {
+                    uint e0 = table[x0 & SlotMask];
+                    uint e1 = table[x1 & SlotMask];
+                    uint e2 = table[x2 & SlotMask];
+                    uint e3 = table[x3 & SlotMask];
+                    o0[j] = (byte)e0;
+                    o1[j] = (byte)e1;
+                    o2[j] = (byte)e2;
+                    o3[j] = (byte)e3;
+                    x0 = (((e0 >> 20) + 1) * (x0 >> FrequencyTable.ProbBits)) + ((e0 >> 8) & SlotMask);
+                    x1 = (((e1 >> 20) + 1) * (x1 >> FrequencyTable.ProbBits)) + ((e1 >> 8) & SlotMask);
+                    x2 = (((e2 >> 20) + 1) * (x2 >> FrequencyTable.ProbBits)) + ((e2 >> 8) & SlotMask);
+                    x3 = (((e3 >> 20) + 1) * (x3 >> FrequencyTable.ProbBits)) + ((e3 >> 8) & SlotMask);
+
+                    // Branch-free refill (arithmetic, because the JIT turns conditionals into branches here):
+                    // whether a state needs a word is data dependent and unpredictable.
+                    uint r = Refill(x0);
+                    x0 = (x0 << (int)(r << 4)) | (ReadWord(p) & (0u - r));
+                    p += r << 1;
+                    r = Refill(x1);
+                    x1 = (x1 << (int)(r << 4)) | (ReadWord(p) & (0u - r));
+                    p += r << 1;
+                    r = Refill(x2);
+                    x2 = (x2 << (int)(r << 4)) | (ReadWord(p) & (0u - r));
+                    p += r << 1;
+                    r = Refill(x3);
+                    x3 = (x3 << (int)(r << 4)) | (ReadWord(p) & (0u - r));
+                    p += r << 1;
+                }
+            }
+
+            for (; j < segment; j++)
+            {
+                o0[j] = StepChecked(table, ref x0, ref p, end);
+                o1[j] = StepChecked(table, ref x1, ref p, end);
+                o2[j] = StepChecked(table, ref x2, ref p, end);
+                o3[j] = StepChecked(table, ref x3, ref p, end);
+            }
+
+            for (int i = Lanes * segment; i < n; i++)
+            {
+                dst[i] = StepChecked(table, ref x0, ref p, end);
+            }
+
+            CheckEnd(x0, x1, x2, x3, p, end);
+        }
+    }
+
+    // Order-1 decode tables are laid out per symbol, not per table: context c (every decodable symbol lies in
+    // [minSymbol, maxSymbol]) owns block c − minSymbol, a copy of its table, and one more block holds the table of
+    // the lanes' start context 0. The next table is then an address computed from the symbol, with no lookup in
+    // the dependency chain. Copies cost (maxSymbol − minSymbol + 2) · 16 KiB at most 4 MiB, and untouched copies
+    // never reach the cache.
+    private static void DecodeOrder1(
+        ReadOnlySpan<byte> body, uint[] freqs, int size, ReadOnlySpan<byte> contextTable, int minSymbol, int maxSymbol, Span<byte> symbols)
+    {
+        int range = maxSymbol - minSymbol + 1;
+        uint[] entries = ArrayPool<uint>.Shared.Rent((range + 1) * FrequencyTable.ProbScale);
+        try
+        {
+            for (int c = minSymbol; c <= maxSymbol; c++)
+            {
+                int t = contextTable[c];
+                Span<uint> block = entries.AsSpan((c - minSymbol) * FrequencyTable.ProbScale, FrequencyTable.ProbScale);
+                if (c > minSymbol && contextTable[c - 1] == t)
+                {
+                    // Same table as the previous context (rare contexts share one): copying 16 KiB beats a rebuild.
+                    entries.AsSpan((c - 1 - minSymbol) * FrequencyTable.ProbScale, FrequencyTable.ProbScale).CopyTo(block);
+                }
+                else
+                {
+                    FillEntries(freqs.AsSpan(t * size, size), block);
+                }
+            }
+
+            FillEntries(freqs.AsSpan(contextTable[0] * size, size), entries.AsSpan(range * FrequencyTable.ProbScale, FrequencyTable.ProbScale));
+            DecodeOrder1(body, entries, minSymbol, range, symbols);
+        }
+        finally
+        {
+            ArrayPool<uint>.Shared.Return(entries);
+        }
+    }
+
+    private static void DecodeOrder1(ReadOnlySpan<byte> body, uint[] entries, int minSymbol, int range, Span<byte> symbols)
+    {
+        int n = symbols.Length;
+        int segment = n / Lanes;
+        fixed (byte* src = body)
+        fixed (byte* dst = symbols)
+        fixed (uint* table = entries)
+        {
+            byte* end = src + body.Length;
+            uint x0 = ReadState(src), x1 = ReadState(src + 4), x2 = ReadState(src + 8), x3 = ReadState(src + 12);
+            byte* p = src + (Lanes * 4);
+            byte* o0 = dst;
+            byte* o1 = dst + segment;
+            byte* o2 = dst + (2 * segment);
+            byte* o3 = dst + (3 * segment);
+
+            // Block of symbol s: based + (s << 12); "based" may point before the array, but it is only ever
+            // offset by decodable symbols, which land inside it.
+            uint* based = table - ((nint)minSymbol << FrequencyTable.ProbBits);
+            uint* t0 = table + ((nint)range << FrequencyTable.ProbBits);
+            uint* t1 = t0, t2 = t0, t3 = t0;
+            int j = 0;
+            while (j < segment)
+            {
+                // Each round reads at most one word per state: this many rounds need no bounds checks.
+                int safe = (int)Math.Min(segment - j, (end - p) / (2 * Lanes));
+                if (safe == 0)
+                {
+                    break;
+                }
+
+                for (int limit = j + safe; j < limit; j++)
+                {
+                    uint e0 = t0[x0 & SlotMask];
+                    uint e1 = t1[x1 & SlotMask];
+                    uint e2 = t2[x2 & SlotMask];
+                    uint e3 = t3[x3 & SlotMask];
+                    o0[j] = (byte)e0;
+                    o1[j] = (byte)e1;
+                    o2[j] = (byte)e2;
+                    o3[j] = (byte)e3;
+                    x0 = (((e0 >> 20) + 1) * (x0 >> FrequencyTable.ProbBits)) + ((e0 >> 8) & SlotMask);
+                    x1 = (((e1 >> 20) + 1) * (x1 >> FrequencyTable.ProbBits)) + ((e1 >> 8) & SlotMask);
+                    x2 = (((e2 >> 20) + 1) * (x2 >> FrequencyTable.ProbBits)) + ((e2 >> 8) & SlotMask);
+                    x3 = (((e3 >> 20) + 1) * (x3 >> FrequencyTable.ProbBits)) + ((e3 >> 8) & SlotMask);
+
+                    // Branch-free refill (arithmetic, because the JIT turns conditionals into branches here):
+                    // whether a state needs a word is data dependent and unpredictable.
+                    uint r = Refill(x0);
+                    x0 = (x0 << (int)(r << 4)) | (ReadWord(p) & (0u - r));
+                    p += r << 1;
+                    r = Refill(x1);
+                    x1 = (x1 << (int)(r << 4)) | (ReadWord(p) & (0u - r));
+                    p += r << 1;
+                    r = Refill(x2);
+                    x2 = (x2 << (int)(r << 4)) | (ReadWord(p) & (0u - r));
+                    p += r << 1;
+                    r = Refill(x3);
+                    x3 = (x3 << (int)(r << 4)) | (ReadWord(p) & (0u - r));
+                    p += r << 1;
+
+                    t0 = based + ((nint)(byte)e0 << FrequencyTable.ProbBits);
+                    t1 = based + ((nint)(byte)e1 << FrequencyTable.ProbBits);
+                    t2 = based + ((nint)(byte)e2 << FrequencyTable.ProbBits);
+                    t3 = based + ((nint)(byte)e3 << FrequencyTable.ProbBits);
+                }
+            }
+
+            for (; j < segment; j++)
+            {
+                byte s0 = StepChecked(t0, ref x0, ref p, end);
+                byte s1 = StepChecked(t1, ref x1, ref p, end);
+                byte s2 = StepChecked(t2, ref x2, ref p, end);
+                byte s3 = StepChecked(t3, ref x3, ref p, end);
+                o0[j] = s0;
+                o1[j] = s1;
+                o2[j] = s2;
+                o3[j] = s3;
+                t0 = based + ((nint)s0 << FrequencyTable.ProbBits);
+                t1 = based + ((nint)s1 << FrequencyTable.ProbBits);
+                t2 = based + ((nint)s2 << FrequencyTable.ProbBits);
+                t3 = based + ((nint)s3 << FrequencyTable.ProbBits);
+            }
+
+            for (int i = Lanes * segment; i < n; i++)
+            {
+                uint* t = i == 0 ? table + ((nint)range << FrequencyTable.ProbBits) : based + ((nint)dst[i - 1] << FrequencyTable.ProbBits);
+                dst[i] = StepChecked(t, ref x0, ref p, end);
+            }
+
+            CheckEnd(x0, x1, x2, x3, p, end);
+        }
+    }
+
+    // 1 when the state has dropped below 2^16 and needs a word, else 0, without a branch.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static uint Refill(uint state) => (uint)(((ulong)state - Lower) >> 63);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static byte StepChecked(uint* table, ref uint x, ref byte* p, byte* end)
+    {
+        uint state = x;
+        uint e = table[state & SlotMask];
+        state = (((e >> 20) + 1) * (state >> FrequencyTable.ProbBits)) + ((e >> 8) & SlotMask);
+        if (state < Lower)
+        {
+            if (end - p < 2)
+            {
+                ThrowHelper.CorruptFrame("rANS stream ends early");
+            }
+
+            state = (state << 16) | ReadWord(p);
+            p += 2;
+        }
+
+        x = state;
+        return (byte)e;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static uint ReadWord(byte* p)
+    {
+        ushort v = Unsafe.ReadUnaligned<ushort>(p);
+        return BitConverter.IsLittleEndian ? v : BinaryPrimitives.ReverseEndianness(v);
+    }
+
+    private static uint ReadState(byte* p)
+    {
+        uint v = Unsafe.ReadUnaligned<uint>(p);
+        v = BitConverter.IsLittleEndian ? v : BinaryPrimitives.ReverseEndianness(v);
+        if (v < Lower)
+        {
+            ThrowHelper.CorruptFrame($"rANS initial state {v} is below {Lower}");
+        }
+
+        return v;
+    }
+
+    private static void CheckEnd(uint x0, uint x1, uint x2, uint x3, byte* p, byte* end)
+    {
+        if ((x0 | x1 | x2 | x3) != Lower || ((x0 ^ x1) | (x0 ^ x2) | (x0 ^ x3)) != 0 || p != end)
+        {
+            ThrowHelper.CorruptFrame($"rANS stream does not end cleanly ({end - p} bytes left, states {x0:X}/{x1:X}/{x2:X}/{x3:X})");
+        }
+    }
+}
