@@ -7,8 +7,8 @@ namespace Z4Ai.S3.Tests.Server;
 /// <summary>
 /// Finds the S3 server the integration tests run against, in this order: the environment (Z4AI_S3_ENDPOINT,
 /// AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, as .ci/run exports them after scripts/s3-server/start.sh); the env.sh
-/// file of a running server (Z4AI_S3_STATE, default /tmp/z4ai-s3); else it runs start.sh itself and stops the server
-/// when the tests end. If none of that yields a server, <see cref="Start"/> throws with the reason, so every server
+/// file of a running server (Z4AI_S3_STATE, default /tmp/z4ai-s3); else it runs start.sh itself (unless
+/// Z4AI_S3_NO_AUTOSTART=1) and stops the server when the tests end. If none of that yields a server, <see cref="Start"/> throws with the reason, so every server
 /// test fails: they never pass or skip silently.
 /// </summary>
 internal static class S3TestServer
@@ -56,6 +56,13 @@ internal static class S3TestServer
                 Use(vars, envFile);
                 return;
             }
+        }
+
+        if (Environment.GetEnvironmentVariable("Z4AI_S3_NO_AUTOSTART") == "1")
+        {
+            // CI starts the server itself; if that failed, fail here at once rather than trying a second time.
+            throw new InvalidOperationException(
+                $"The S3 integration tests need a server: Z4AI_S3_ENDPOINT is not set, {envFile} has no running server, and Z4AI_S3_NO_AUTOSTART=1 forbids starting one");
         }
 
         string script = FindScript()
