@@ -132,18 +132,26 @@ internal sealed class TensorCache : IDisposable
                         $"tensor '{info.Name}' needs {info.ByteLength} bytes, but {_reserved} of the {_budget}-byte budget are held by {_leases} lease(s) of this thread; dispose leases before acquiring more, or raise the budget");
                 }
 
-                long remaining = deadline - Stopwatch.GetTimestamp();
-                if (remaining <= 0)
+                // A load in flight always ends (and then leaves room or an evictable entry), so it is waited for
+                // without limit; only leases held by other threads are subject to the timeout.
+                TimeSpan wait = Timeout.InfiniteTimeSpan;
+                if (_loadsInFlight == 0 && deadline != long.MaxValue)
                 {
-                    throw new TimeoutException(
-                        $"tensor '{info.Name}' needs {info.ByteLength} bytes; {_reserved} of the {_budget}-byte budget stayed leased for longer than {_leaseWaitTimeout}");
+                    long remaining = deadline - Stopwatch.GetTimestamp();
+                    if (remaining <= 0)
+                    {
+                        throw new TimeoutException(
+                            $"tensor '{info.Name}' needs {info.ByteLength} bytes; {_reserved} of the {_budget}-byte budget stayed leased by other threads for longer than {_leaseWaitTimeout}");
+                    }
+
+                    wait = Stopwatch.GetElapsedTime(0, remaining);
                 }
 
                 stalled = true;
                 _demandWaiters++;
                 try
                 {
-                    WaitLocked(deadline == long.MaxValue ? Timeout.InfiniteTimeSpan : Stopwatch.GetElapsedTime(0, remaining), ct);
+                    WaitLocked(wait, ct);
                 }
                 finally
                 {
