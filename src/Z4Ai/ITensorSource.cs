@@ -24,6 +24,9 @@ public interface ITensorSource : IDisposable
     /// <summary>Every tensor, in file order.</summary>
     IReadOnlyList<TensorInfo> Tensors { get; }
 
+    /// <summary>The model's string metadata (the safetensors <c>__metadata__</c>), or null when it has none.</summary>
+    IReadOnlyDictionary<string, string>? Metadata { get; }
+
     /// <summary>The cache budget in bytes.</summary>
     long BudgetBytes { get; }
 

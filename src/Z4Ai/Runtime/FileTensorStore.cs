@@ -55,6 +55,8 @@ internal sealed class FileTensorStore : IVerifiedTensorStore
 
     public IReadOnlyList<TensorInfo> Tensors => _file.Tensors;
 
+    public IReadOnlyDictionary<string, string>? Metadata => _file.Metadata;
+
     public TensorVerification GetVerification(string name) =>
         _expected.ContainsKey(name) ? TensorVerification.ExpectedDigest
         : _container is not null ? TensorVerification.RecordedDigest

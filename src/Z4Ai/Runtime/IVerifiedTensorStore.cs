@@ -15,6 +15,9 @@ internal interface IVerifiedTensorStore : IDisposable
     /// <summary>Every tensor, in storage order; names are unique.</summary>
     IReadOnlyList<TensorInfo> Tensors { get; }
 
+    /// <summary>The model's string metadata, or null.</summary>
+    IReadOnlyDictionary<string, string>? Metadata { get; }
+
     /// <summary>What <see cref="ReadVerified"/> checks this tensor against (the name is known to exist).</summary>
     TensorVerification GetVerification(string name);
 

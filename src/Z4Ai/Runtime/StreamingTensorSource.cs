@@ -52,6 +52,8 @@ internal sealed class StreamingTensorSource : ITensorSource
 
     public IReadOnlyList<TensorInfo> Tensors => _store.Tensors;
 
+    public IReadOnlyDictionary<string, string>? Metadata => _store.Metadata;
+
     public long BudgetBytes => _cache.Budget;
 
     internal TensorCache Cache => _cache;

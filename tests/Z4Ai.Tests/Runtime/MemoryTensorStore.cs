@@ -29,6 +29,8 @@ internal sealed class MemoryTensorStore : IVerifiedTensorStore
 
     public IReadOnlyList<TensorInfo> Tensors => _tensors;
 
+    public IReadOnlyDictionary<string, string>? Metadata => null;
+
     public ConcurrentDictionary<string, int> Reads { get; } = new(StringComparer.Ordinal);
 
     /// <summary>Reads wait for this gate (set by default).</summary>
