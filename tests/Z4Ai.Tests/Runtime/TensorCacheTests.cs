@@ -77,7 +77,7 @@ public class TensorCacheTests
 
             // Prefetches may still wait for room held by prefetched tensors never acquired; disposing stops them.
             return source.GetStatistics().PeakCachedBytes <= budget;
-        }).Check(Config.QuickThrowOnFailure.WithMaxTest(150));
+        }).Check(Config.QuickThrowOnFailure.WithMaxTest(120));
     }
 
     [Test]
