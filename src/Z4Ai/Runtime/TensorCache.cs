@@ -29,10 +29,19 @@ internal sealed class TensorCache : IDisposable
     private readonly HashSet<string> _queued = new(StringComparer.Ordinal);
     private readonly Dictionary<int, int> _leasesByThread = [];
     private Thread[]? _workers;
+
+    // A buffer taken from an entry evicted to make room for a tensor of the same size, handed to that tensor by
+    // CreateEntry within the same lock hold. Reusing it spares the page faults of fresh memory, which cost as much
+    // system time as the decode itself when a model streams through a full cache.
+    private NativeTensorBuffer? _spare;
     private long _reserved;
     private long _peak;
     private int _loadsInFlight;
     private int _demandWaiters;
+
+    // Requests pinning an entry they waited on while it loaded: until they take the lock again, that entry is pinned
+    // without a lease, so a full budget may still free up even when no load is in flight and no lease is held.
+    private int _waiterPins;
     private int _leases;
     private bool _disposed;
     private long _requests;
@@ -81,6 +90,7 @@ internal sealed class TensorCache : IDisposable
                         }
 
                         existing.Pins++;
+                        _waiterPins++;
                         try
                         {
                             while (existing.State == CacheEntryState.Loading)
@@ -91,6 +101,7 @@ internal sealed class TensorCache : IDisposable
                         finally
                         {
                             existing.Pins--;
+                            _waiterPins--;
                         }
 
                         if (existing.State == CacheEntryState.Failed)
@@ -126,16 +137,18 @@ internal sealed class TensorCache : IDisposable
                     break;
                 }
 
-                if (_loadsInFlight == 0 && _leases - _leasesByThread.GetValueOrDefault(threadId) == 0)
+                bool settling = _loadsInFlight > 0 || _waiterPins > 0;
+                if (!settling && _leases - _leasesByThread.GetValueOrDefault(threadId) == 0)
                 {
                     throw new InvalidOperationException(
                         $"tensor '{info.Name}' needs {info.ByteLength} bytes, but {_reserved} of the {_budget}-byte budget are held by {_leases} lease(s) of this thread; dispose leases before acquiring more, or raise the budget");
                 }
 
-                // A load in flight always ends (and then leaves room or an evictable entry), so it is waited for
-                // without limit; only leases held by other threads are subject to the timeout.
+                // A load in flight always ends (and then leaves room or an evictable entry), and a waiter's pin goes
+                // as soon as it runs, so those are waited for without limit; only leases held by other threads are
+                // subject to the timeout.
                 TimeSpan wait = Timeout.InfiniteTimeSpan;
-                if (_loadsInFlight == 0 && deadline != long.MaxValue)
+                if (!settling && deadline != long.MaxValue)
                 {
                     long remaining = deadline - Stopwatch.GetTimestamp();
                     if (remaining <= 0)
@@ -428,10 +441,10 @@ internal sealed class TensorCache : IDisposable
             }
 
             // Used entries go first; a prefetched entry not yet used is only taken by a demand load, and last.
-            excess = EvictWhile(excess, protectedEntries: false);
+            excess = EvictWhile(excess, size, protectedEntries: false);
             if (excess > 0)
             {
-                EvictWhile(excess, protectedEntries: true);
+                EvictWhile(excess, size, protectedEntries: true);
             }
         }
 
@@ -441,7 +454,7 @@ internal sealed class TensorCache : IDisposable
         return true;
     }
 
-    private long EvictWhile(long excess, bool protectedEntries)
+    private long EvictWhile(long excess, long reuseSize, bool protectedEntries)
     {
         LinkedListNode<CacheEntry>? node = _lru.First;
         while (node is not null && excess > 0)
@@ -453,7 +466,15 @@ internal sealed class TensorCache : IDisposable
                 _lru.Remove(node);
                 _entries.Remove(e.Info.Name);
                 e.State = CacheEntryState.Evicted;
-                e.Buffer.Dispose();
+                if (_spare is null && e.Size == reuseSize && e.Size > 0)
+                {
+                    _spare = e.Buffer;
+                }
+                else
+                {
+                    e.Buffer.Dispose();
+                }
+
                 _reserved -= e.Size;
                 _evictions++;
                 excess -= e.Size;
@@ -468,10 +489,15 @@ internal sealed class TensorCache : IDisposable
     // Called with the room already reserved; gives the reservation back if the allocation fails.
     private CacheEntry CreateEntry(TensorInfo info, bool prefetched)
     {
-        NativeTensorBuffer buffer;
+        NativeTensorBuffer? buffer = _spare;
+        _spare = null;
         try
         {
-            buffer = NativeTensorBuffer.Allocate(info.ByteLength);
+            if (buffer is null || buffer.Length != info.ByteLength)
+            {
+                buffer?.Dispose();
+                buffer = NativeTensorBuffer.Allocate(info.ByteLength);
+            }
         }
         catch
         {

@@ -72,6 +72,36 @@ public class TensorSourceTests
     }
 
     [Test]
+    public void Acquire_ConcurrentReadersOfAContainer_AllGetTheSavedBytes()
+    {
+        Dictionary<string, Tensor> model = Model();
+        string[] names = [.. model.Keys];
+        using ITensorSource source = TensorSource.Open(Save(StorageFormat.Z4Ai, model), Budget(300 * 257 * 2));
+        int mismatches = 0;
+        Parallel.For(0, 4, new ParallelOptions { MaxDegreeOfParallelism = 4 }, worker =>
+        {
+            var rng = new Random(worker);
+            for (int i = 0; i < 40; i++)
+            {
+                string name = names[rng.Next(names.Length)];
+                if (i % 5 == 0)
+                {
+                    source.Prefetch([names[rng.Next(names.Length)]]);
+                }
+
+                using TensorLease lease = source.Acquire(name);
+                if (!lease.Bytes.SequenceEqual(model[name].Data.Span))
+                {
+                    Interlocked.Increment(ref mismatches);
+                }
+            }
+        });
+
+        Assert.That(mismatches, Is.Zero);
+        Assert.That(source.GetStatistics().PeakCachedBytes, Is.LessThanOrEqualTo(300 * 257 * 2));
+    }
+
+    [Test]
     public void TypedViews_EachFloatDType_AreExactAndZeroCopyWhereTheDTypeAllows()
     {
         Dictionary<string, Tensor> model = Model();
