@@ -57,7 +57,7 @@ fi
 echo "container: $(stat -c %s "$model") bytes (ratio $(awk -v r="$raw_bytes" -v c="$(stat -c %s "$model")" 'BEGIN {printf "%.3f", r / c}'))"
 
 run() { # mode, output file
-  /usr/bin/time -f "time_max_rss_kb: %M" dotnet "$app" --run "$model" --mode "$1" --tokens "$tokens" --budget-layers "$budget_layers" > "$2" 2>&1
+  /usr/bin/time -f "time_max_rss_kb: %M\ntime_cpu_seconds: %U %S" dotnet "$app" --run "$model" --mode "$1" --tokens "$tokens" --budget-layers "$budget_layers" > "$2" 2>&1
   cat "$2"
 }
 field() { grep -m1 "^$1:" "$2" | cut -d' ' -f2; }
@@ -75,12 +75,13 @@ echo "== streamed"
 run streamed "$dir/streamed.txt"
 
 echo "== summary"
-printf '| mode | total s | load s | forward s | peak RSS (VmHWM) | max RSS (time) | logits SHA-256 |\n| --- | --- | --- | --- | --- | --- | --- |\n'
+printf '| mode | total s | load s | forward s | CPU user+sys s | peak RSS (VmHWM) | max RSS (time) | logits SHA-256 |\n| --- | --- | --- | --- | --- | --- | --- | --- |\n'
 for m in loaded streamed; do
   f="$dir/$m.txt"
   [ -f "$f" ] && [ "$m" != loaded -o "$skip_loaded" -eq 0 ] || continue
-  printf '| %s | %s | %s | %s | %s MiB | %s MiB | `%s` |\n' "$m" "$(field total_seconds "$f")" "$(field load_seconds "$f")" \
-    "$(field forward_seconds "$f")" "$(( $(field peak_rss_bytes "$f") >> 20 ))" "$(( $(field time_max_rss_kb "$f") >> 10 ))" "$(field logits_sha256 "$f")"
+  cpu=$(grep -m1 '^time_cpu_seconds:' "$f" | awk '{printf "%.1f", $2 + $3}')
+  printf '| %s | %s | %s | %s | %s | %s MiB | %s MiB | `%s` |\n' "$m" "$(field total_seconds "$f")" "$(field load_seconds "$f")" \
+    "$(field forward_seconds "$f")" "$cpu" "$(( $(field peak_rss_bytes "$f") >> 20 ))" "$(( $(field time_max_rss_kb "$f") >> 10 ))" "$(field logits_sha256 "$f")"
 done
 if [ "$skip_loaded" -eq 0 ]; then
   l="$dir/loaded.txt" s="$dir/streamed.txt"

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using Z4Ai.Runtime;
 
@@ -70,7 +71,7 @@ public sealed class TensorLease : IDisposable
     public ReadOnlySpan<T> AsSpan<T>()
         where T : unmanaged
     {
-        int size = Marshal.SizeOf<T>();
+        int size = Unsafe.SizeOf<T>();
         if (size != DType.ElementSize())
         {
             throw new InvalidOperationException(
