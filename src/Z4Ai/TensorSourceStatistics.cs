@@ -1,9 +1,9 @@
 namespace Z4Ai;
 
 /// <summary>A snapshot of what an <see cref="ITensorSource"/> has done so far.</summary>
-/// <param name="Requests">Calls to <see cref="ITensorSource.Acquire"/>.</param>
+/// <param name="Requests">Calls to <see cref="ITensorSource.Acquire"/>; each one that returned is counted once more, as a hit, a wait or a miss.</param>
 /// <param name="Hits">Requests served from the cache without waiting.</param>
-/// <param name="PrefetchWaits">Requests that waited for a decode of the tensor already in flight (usually a prefetch).</param>
+/// <param name="PrefetchWaits">Requests that waited for another thread's decode of the tensor (usually a prefetch).</param>
 /// <param name="Misses">Requests that read and decoded the tensor on the calling thread.</param>
 /// <param name="Evictions">Tensors dropped from the cache to make room (least recently used first).</param>
 /// <param name="TensorsLoaded">Tensors read, decoded and verified, on demand or by prefetch.</param>

@@ -82,13 +82,10 @@ internal sealed class TensorCache : IDisposable
             {
                 if (_entries.TryGetValue(info.Name, out CacheEntry? existing))
                 {
+                    // Every request that returns counts once: a hit, a wait on another thread's decode, or a miss.
                     if (existing.State == CacheEntryState.Loading)
                     {
-                        if (!stalled)
-                        {
-                            _prefetchWaits++;
-                        }
-
+                        _prefetchWaits++;
                         existing.Pins++;
                         _waiterPins++;
                         try
@@ -116,6 +113,8 @@ internal sealed class TensorCache : IDisposable
                     }
                     else if (stalled)
                     {
+                        // It waited for room, and meanwhile another thread decoded the tensor.
+                        _prefetchWaits++;
                         AddStall(start);
                     }
                     else

@@ -220,7 +220,10 @@ public class TensorCacheTests
         });
 
         Assert.That(failures, Is.Zero);
-        Assert.That(source.GetStatistics().PeakCachedBytes, Is.LessThanOrEqualTo(budget));
+        TensorSourceStatistics stats = source.GetStatistics();
+        Assert.That(stats.PeakCachedBytes, Is.LessThanOrEqualTo(budget));
+        Assert.That(stats.Requests, Is.EqualTo(600));
+        Assert.That(stats.Hits + stats.PrefetchWaits + stats.Misses, Is.EqualTo(stats.Requests));
     }
 
     [Test]
