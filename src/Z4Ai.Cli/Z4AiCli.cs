@@ -19,6 +19,8 @@ public static class Z4AiCli
             InfoCommand.Create(),
             VerifyCommand.Create(),
             GetTensorCommand.Create(),
+            DeltaCommand.Create(),
+            UndeltaCommand.Create(),
             DemoCommand.Create(),
         };
         return root;

@@ -1,10 +1,13 @@
 using Z4Ai.Delta;
+using Z4Ai.Format;
 
 namespace Z4Ai;
 
 /// <summary>
-/// Lossless deltas between two versions of a buffer (a tensor in consecutive checkpoints): the delta costs only
-/// what changed, rebuilds the new version byte for byte, and refuses to apply to any reference but its own.
+/// Lossless deltas between two versions of a buffer (a tensor in consecutive checkpoints) or of a whole model file
+/// (<see cref="CompressFile"/>, <see cref="DecompressFile"/>, <see cref="DecompressChain"/>, <see cref="InspectFile"/>):
+/// the delta costs only what changed, rebuilds the new version byte for byte, and refuses to apply to any reference
+/// but its own.
 /// </summary>
 /// <remarks>
 /// <para>
@@ -50,6 +53,9 @@ namespace Z4Ai;
 /// </remarks>
 public static class DeltaCodec
 {
+    /// <summary>The conventional extension of a model-delta file, with the dot.</summary>
+    public const string FileExtension = ".z4delta";
+
     /// <summary>Encodes <paramref name="current"/> as a delta against <paramref name="reference"/>.</summary>
     /// <param name="current">The new version of the buffer.</param>
     /// <param name="reference">The version the delta will be applied to; it may be shorter or longer.</param>
@@ -112,4 +118,177 @@ public static class DeltaCodec
     /// </summary>
     /// <exception cref="Z4AiFormatException">The delta is malformed.</exception>
     public static DeltaInfo Inspect(ReadOnlySpan<byte> delta) => BufferDelta.Inspect(delta);
+
+    /// <summary>Whether <paramref name="path"/> starts with the model-delta magic ("Z4AM").</summary>
+    /// <exception cref="IOException">The file cannot be read.</exception>
+    public static bool IsModelDelta(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        using FileStream stream = File.OpenRead(path);
+        Span<byte> head = stackalloc byte[ModelDeltaFormat.HeaderLength];
+        int n = stream.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
+        return ModelDeltaFormat.HasMagic(head[..n]);
+    }
+
+    /// <summary>
+    /// Writes a model delta: the model in <paramref name="target"/> stored against the model in <paramref name="base"/>,
+    /// so that <see cref="DecompressFile"/> rebuilds the target file byte for byte from the delta and the base.
+    /// </summary>
+    /// <remarks>
+    /// <para>
+    /// Either input may be a <c>.safetensors</c> file or a <c>.z4ai</c> container. Target tensors are paired with base
+    /// tensors by name and shape, then (for fine-tunes that rename or re-order tensors) by dtype and shape in order of
+    /// position, then by name alone for a resized tensor; a tensor identical to any base tensor is stored as a copy of
+    /// it, a paired one as buffer deltas (per chunk the smallest of copy, XOR, subtract and from scratch), and the rest
+    /// on their own. Base tensors the target does not use are ignored. The delta records every used base tensor's
+    /// SHA-256 and the identity of the whole base model, and keeps the target's safetensors header.
+    /// </para>
+    /// <para>
+    /// Tensors are processed in the target's file order, a segment (8 MiB by default) at a time on up to
+    /// <see cref="Environment.ProcessorCount"/> workers, so memory stays at a few segments whatever the model size.
+    /// A plain safetensors input is read once more to hash its tensors. The output is written under a temporary name
+    /// and renamed into place, so a failed or cancelled run leaves no file.
+    /// </para>
+    /// </remarks>
+    /// <param name="target">The newer model.</param>
+    /// <param name="base">The model it is stored against.</param>
+    /// <param name="output">The delta file to write (conventionally <see cref="FileExtension"/>); replaced if it exists.</param>
+    /// <param name="options">Chunk size and effort; <see cref="DeltaOptions.Default"/> when null.</param>
+    /// <param name="progress">Receives per-tensor progress (stages <c>hash base</c>, <c>hash target</c>, <c>delta</c>), or null.</param>
+    /// <param name="cancellationToken">Cancels the run; no output is left.</param>
+    /// <returns>How every tensor was stored and the sizes involved.</returns>
+    /// <exception cref="Z4AiFormatException">An input is not a valid safetensors file or container.</exception>
+    /// <exception cref="Z4AiIntegrityException">A container input holds a tensor that fails its SHA-256, or an input changed while it was read.</exception>
+    public static ModelDeltaReport CompressFile(
+        string target,
+        string @base,
+        string output,
+        DeltaOptions? options = null,
+        IProgress<ProgressInfo>? progress = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(target);
+        ArgumentException.ThrowIfNullOrEmpty(@base);
+        ArgumentException.ThrowIfNullOrEmpty(output);
+        options ??= DeltaOptions.Default;
+        return CompressFileCore(
+            target,
+            @base,
+            output,
+            new ModelDeltaWriterOptions
+            {
+                Effort = options.Effort,
+                ChunkSize = options.ChunkSize,
+
+                // A chunk size that shares no small multiple with the default frame size uses its own for frames.
+                FrameSize = ModelDeltaFormat.SegmentSizeFor(options.ChunkSize, ModelDeltaFormat.DefaultFrameSize) == 0
+                    ? options.ChunkSize
+                    : ModelDeltaFormat.DefaultFrameSize,
+            },
+            progress,
+            cancellationToken);
+    }
+
+    /// <summary>
+    /// Rebuilds the target file of a model delta from the delta and its base, byte for byte (header included), and
+    /// writes it to <paramref name="output"/>.
+    /// </summary>
+    /// <remarks>
+    /// Before anything is written the base is checked: every base tensor the delta uses must have the recorded name,
+    /// dtype, shape and SHA-256, and the whole base model its recorded identity (a plain safetensors base is hashed
+    /// for this). Every rebuilt tensor is verified against its SHA-256. The output is written under a temporary name
+    /// and renamed into place only when everything verified.
+    /// </remarks>
+    /// <param name="delta">A file written by <see cref="CompressFile"/>.</param>
+    /// <param name="base">The model it was made against, as a <c>.safetensors</c> file or a <c>.z4ai</c> container.</param>
+    /// <param name="output">The <c>.safetensors</c> file to write; replaced if it exists.</param>
+    /// <param name="progress">Receives per-tensor progress (stages <c>hash base</c>, <c>undelta</c>), or null.</param>
+    /// <param name="cancellationToken">Cancels the run; no output is left.</param>
+    /// <exception cref="Z4AiFormatException">A file is malformed, or (kind <see cref="Z4AiErrorKind.ReferenceMismatch"/>)
+    /// the base is not the model the delta was made against: the message names the first differing tensor and both
+    /// digests.</exception>
+    /// <exception cref="Z4AiIntegrityException">A rebuilt tensor fails its SHA-256.</exception>
+    public static void DecompressFile(
+        string delta,
+        string @base,
+        string output,
+        IProgress<ProgressInfo>? progress = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(delta);
+        DecompressChain([delta], @base, output, progress, cancellationToken);
+    }
+
+    /// <summary>
+    /// Rebuilds the last checkpoint of a chain: <paramref name="deltas"/>[0] was made against
+    /// <paramref name="rootBase"/>, each later delta against the model the one before it rebuilds.
+    /// </summary>
+    /// <remarks>
+    /// Every link is checked before anything is written: the root base as in <see cref="DecompressFile"/>, and each
+    /// later link's recorded base (model identity and used tensors) against what the link before it rebuilds, read
+    /// from the deltas' indexes. Then the chain is walked tensor by tensor: each link rebuilds only the base bytes
+    /// the link above asks for, a segment at a time, verifying every whole tensor it rebuilds; no intermediate model
+    /// is ever held in memory or written out.
+    /// </remarks>
+    /// <param name="deltas">The chain's delta files, oldest first; at least one.</param>
+    /// <param name="rootBase">The model the first delta was made against.</param>
+    /// <param name="output">The <c>.safetensors</c> file to write; replaced if it exists.</param>
+    /// <param name="progress">Receives per-tensor progress, or null.</param>
+    /// <param name="cancellationToken">Cancels the run; no output is left.</param>
+    /// <exception cref="ArgumentException"><paramref name="deltas"/> is empty or holds an empty path.</exception>
+    /// <exception cref="Z4AiFormatException">A file is malformed, or (kind <see cref="Z4AiErrorKind.ReferenceMismatch"/>)
+    /// the root base or a link is not what the next link was made against: the message names the link, the first
+    /// differing tensor and the digests.</exception>
+    /// <exception cref="Z4AiIntegrityException">A rebuilt tensor fails its SHA-256.</exception>
+    public static void DecompressChain(
+        IReadOnlyList<string> deltas,
+        string rootBase,
+        string output,
+        IProgress<ProgressInfo>? progress = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(deltas);
+        if (deltas.Count == 0)
+        {
+            throw new ArgumentException("a chain needs at least one delta", nameof(deltas));
+        }
+
+        foreach (string path in deltas)
+        {
+            ArgumentException.ThrowIfNullOrEmpty(path, nameof(deltas));
+        }
+
+        ArgumentException.ThrowIfNullOrEmpty(rootBase);
+        ArgumentException.ThrowIfNullOrEmpty(output);
+        using AtomicFile file = AtomicFile.Create(output);
+        ModelDeltaRestore.Restore(deltas, rootBase, file.Stream, Environment.ProcessorCount, progress, cancellationToken);
+        file.Commit();
+    }
+
+    /// <summary>
+    /// Describes a model-delta file without its base: the base model's identity and tensor count, the target's, and
+    /// per tensor its mode, sizes, base tensor and digest, and each chunk's transform.
+    /// </summary>
+    /// <exception cref="Z4AiFormatException">The file is not a valid model delta.</exception>
+    public static ModelDeltaInfo InspectFile(string delta)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(delta);
+        using ModelDeltaReader reader = ModelDeltaReader.Open(delta);
+        return reader.Inspect();
+    }
+
+    /// <summary>The file-level writer with every setting exposed (tests use small segments).</summary>
+    internal static ModelDeltaReport CompressFileCore(
+        string target,
+        string @base,
+        string output,
+        ModelDeltaWriterOptions options,
+        IProgress<ProgressInfo>? progress,
+        CancellationToken cancellationToken)
+    {
+        using AtomicFile file = AtomicFile.Create(output);
+        ModelDeltaReport report = ModelDeltaWriter.Write(target, @base, file.Stream, options, progress, cancellationToken);
+        file.Commit();
+        return report;
+    }
 }

@@ -10,9 +10,10 @@ using Z4Ai.Entropy;
 namespace Z4Ai.Benchmarks.Delta;
 
 /// <summary>
-/// Ratio table for checkpoint deltas on synthetic consecutive checkpoints (not BenchmarkDotNet: one timed pass per
-/// cell, so the whole table runs in well under a minute). Run with
-/// <c>dotnet run -c Release --project bench/Z4Ai.Benchmarks -- delta-corpus [--size-mib N] [--seed N] [--effort Fast|Default|Max]</c>.
+/// Ratio table for checkpoint deltas on synthetic consecutive checkpoints, then model-level deltas on the same
+/// checkpoints as files and on the real checkpoint pairs of the shared sample folder (<see cref="ModelDeltaCorpus"/>).
+/// Not BenchmarkDotNet: one timed pass per cell, so the whole run stays around a minute. Run with
+/// <c>dotnet run -c Release --project bench/Z4Ai.Benchmarks -- delta-corpus [--size-mib N] [--seed N] [--effort Fast|Default|Max] [--data DIR] [--large-mib N]</c>.
 /// </summary>
 /// <remarks>
 /// Weights are Gaussian (std 0.02, a typical initialisation scale). Sparse rows move the given fraction of BF16
@@ -28,9 +29,11 @@ public static class DeltaCorpus
 
     public static int Run(string[] args)
     {
-        int sizeMib = 32;
+        int sizeMib = 8;
         int seed = 42;
         var effort = CompressionEffort.Default;
+        string? data = null;
+        int largeMib = 64;
         for (int i = 0; i + 1 < args.Length; i++)
         {
             if (args[i] == "--size-mib")
@@ -45,11 +48,19 @@ public static class DeltaCorpus
             {
                 effort = Enum.Parse<CompressionEffort>(args[++i], ignoreCase: true);
             }
+            else if (args[i] == "--data")
+            {
+                data = args[++i];
+            }
+            else if (args[i] == "--large-mib")
+            {
+                largeMib = int.Parse(args[++i]);
+            }
         }
 
         int bytes = sizeMib << 20;
         PrintMachine();
-        Console.WriteLine($"effort {effort}; target alone = one TensorCodec frame at that effort; zstd -3 of XOR = the codec's ZstdBackend at level 3");
+        Console.WriteLine($"effort {effort}; target alone = one TensorCodec frame at that effort; zstd -N of XOR = the codec's ZstdBackend at level N over the whole XOR");
         Console.WriteLine();
         Warmup();
 
@@ -61,25 +72,33 @@ public static class DeltaCorpus
         }
 
         byte[] reference = ToBf16(master);
-        Console.WriteLine($"| checkpoint step ({sizeMib} MiB) | values changed | target alone: ratio, MB/s | zstd -3 of XOR: ratio, MB/s | Z4Ai delta: ratio, enc MB/s, dec MB/s | delta modes |");
-        Console.WriteLine("| --- | --- | --- | --- | --- | --- |");
+        Console.WriteLine($"| checkpoint step ({sizeMib} MiB) | values changed | target alone: ratio, MB/s | zstd -3 of XOR: ratio, MB/s | zstd -19 of XOR: ratio | Z4Ai delta: ratio, enc MB/s, dec MB/s | vs zstd -19 | delta modes |");
+        Console.WriteLine("| --- | --- | --- | --- | --- | --- | --- | --- |");
+        var checkpoints = new List<(string Name, byte[] Current, byte[] Reference, DType DType)>();
         foreach (double fraction in new[] { 0.01, 0.05, 0.20 })
         {
-            byte[] current = SparseSteps(reference, fraction, random);
-            Row($"BF16, {fraction:P0} of weights step 1-3 ulp", current, reference, DType.BF16, effort);
+            checkpoints.Add(($"BF16, {fraction:P0} of weights step 1-3 ulp", SparseSteps(reference, fraction, random), reference, DType.BF16));
         }
 
         float[] stepped = AdamWStep(master, random);
         byte[] adam = ToBf16(stepped);
-        Row("BF16, AdamW step on every weight (rel ~1e-3)", adam, reference, DType.BF16, effort);
-        Row("BF16, every value moves >= 1 ulp (AdamW direction)", ForceChange(adam, reference, stepped, master), reference, DType.BF16, effort);
+        checkpoints.Add(("BF16, AdamW step on every weight (rel ~1e-3)", adam, reference, DType.BF16));
+        checkpoints.Add(("BF16, every value moves >= 1 ulp (AdamW direction)", ForceChange(adam, reference, stepped, master), reference, DType.BF16));
 
         float[] master32 = master.AsSpan(0, bytes / 4).ToArray();
         float[] stepped32 = stepped.AsSpan(0, bytes / 4).ToArray();
-        Row("F32 master weights, AdamW step on every weight", MemoryMarshal.AsBytes(stepped32.AsSpan()).ToArray(), MemoryMarshal.AsBytes(master32.AsSpan()).ToArray(), DType.F32, effort);
+        checkpoints.Add(("F32 master weights, AdamW step on every weight", MemoryMarshal.AsBytes(stepped32.AsSpan()).ToArray(), MemoryMarshal.AsBytes(master32.AsSpan()).ToArray(), DType.F32));
+        foreach ((string name, byte[] current, byte[] basis, DType dtype) in checkpoints)
+        {
+            Row(name, current, basis, dtype, effort);
+        }
 
         Console.WriteLine();
         KernelThroughput(reference, adam);
+        Console.WriteLine();
+        ModelDeltaCorpus.SyntheticFiles(checkpoints, effort, largeMib);
+        Console.WriteLine();
+        ModelDeltaCorpus.RealPairs(data, effort);
         return 0;
     }
 
@@ -108,6 +127,9 @@ public static class DeltaCorpus
         int zstdLength = ZstdBackend.Compress(xor, zstd, 3);
         double xorSeconds = sw.Elapsed.TotalSeconds;
 
+        byte[] zstd19 = new byte[ZstdBackend.GetMaxCompressedLength(xor.Length)];
+        int zstd19Length = ZstdBackend.Compress(xor, zstd19, 19);
+
         sw.Restart();
         byte[] delta = DeltaCodec.Compress(current, reference, dtype, new DeltaOptions { Effort = effort });
         double encodeSeconds = sw.Elapsed.TotalSeconds;
@@ -127,11 +149,13 @@ public static class DeltaCorpus
             $"| {name} | {100.0 * changed / (current.Length / elementSize):F1}% "
             + $"| {Ratio(current.Length, alone.WrittenCount)}, {mb / aloneSeconds:F0} "
             + $"| {Ratio(current.Length, zstdLength)}, {mb / xorSeconds:F0} "
+            + $"| {Ratio(current.Length, zstd19Length)} "
             + $"| **{Ratio(current.Length, delta.Length)}**, {mb / encodeSeconds:F0}, {mb / decodeSeconds:F0} "
+            + $"| {(double)zstd19Length / delta.Length:F2}x smaller "
             + $"| {modes} |");
     }
 
-    private static string Ratio(long raw, long stored) => $"{(double)raw / stored:F1}x";
+    internal static string Ratio(long raw, long stored) => $"{(double)raw / stored:F1}x";
 
     private static void KernelThroughput(byte[] reference, byte[] current)
     {
@@ -173,14 +197,14 @@ public static class DeltaCorpus
         DeltaCodec.Decompress(DeltaCodec.Compress(a, b, DType.F32), b);
     }
 
-    private static void PrintMachine()
+    internal static void PrintMachine()
     {
         Console.WriteLine($"{RuntimeInformation.OSDescription}, {RuntimeInformation.ProcessArchitecture}, {Environment.ProcessorCount} logical cores, .NET {Environment.Version}");
         Console.WriteLine($"Vector512 {Vector512.IsHardwareAccelerated}, Vector256 {Vector256.IsHardwareAccelerated}, Vector128 {Vector128.IsHardwareAccelerated}; one timed pass per cell, single thread");
         Console.WriteLine();
     }
 
-    private static float Gaussian(Random random)
+    internal static float Gaussian(Random random)
     {
         double u1 = 1.0 - random.NextDouble();
         double u2 = random.NextDouble();
@@ -193,7 +217,7 @@ public static class DeltaCorpus
         return (ushort)((bits + 0x7FFFu + ((bits >> 16) & 1u)) >> 16);
     }
 
-    private static byte[] ToBf16(float[] values)
+    internal static byte[] ToBf16(float[] values)
     {
         byte[] bytes = new byte[values.Length * 2];
         for (int i = 0; i < values.Length; i++)
@@ -204,7 +228,7 @@ public static class DeltaCorpus
         return bytes;
     }
 
-    private static byte[] SparseSteps(byte[] reference, double fraction, Random random)
+    internal static byte[] SparseSteps(byte[] reference, double fraction, Random random)
     {
         byte[] current = (byte[])reference.Clone();
         for (int i = 0; i < current.Length; i += 2)

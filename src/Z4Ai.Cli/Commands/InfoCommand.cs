@@ -12,9 +12,9 @@ internal static class InfoCommand
 
     public static Command Create()
     {
-        var file = new Argument<string>("file") { Description = "a .z4ai container or a .safetensors file" };
+        var file = new Argument<string>("file") { Description = "a .z4ai container, a .safetensors file or a .z4delta model delta" };
         var json = new Option<bool>("--json") { Description = "print JSON instead of a table" };
-        var command = new Command("info", "Show the tensors of a file: dtype, shape, raw and stored size, ratio and codec per tensor, and totals.\n" + ExitCodes.HelpText)
+        var command = new Command("info", "Show the tensors of a file: dtype, shape, raw and stored size, ratio and codec per tensor, and totals. For a model delta: the base and target model digests and how each tensor is stored (copy, delta with its per-chunk transforms, scratch); the base is not needed.\n" + ExitCodes.HelpText)
         {
             file, json,
         };
@@ -24,6 +24,14 @@ internal static class InfoCommand
             if (!File.Exists(path))
             {
                 throw new FileNotFoundException($"{path}: no such file", path);
+            }
+
+            if (DeltaCodec.IsModelDelta(path))
+            {
+                // A delta is described from its own bytes: the base model is not needed.
+                ModelDeltaInfo delta = DeltaCodec.InspectFile(path);
+                context.Output.WriteLine(parse.GetValue(json) ? DeltaInfoView.Json(delta) : DeltaInfoView.Header(delta) + Environment.NewLine + DeltaInfoView.Table(delta));
+                return ExitCodes.Ok;
             }
 
             IReadOnlyList<TensorReport> tensors;

@@ -170,7 +170,15 @@ internal static class BufferDelta
     /// from a delta that <see cref="Validate"/> accepted with this reference, and verifies its SHA-256. If verification
     /// fails the destination is cleared before the exception is thrown.
     /// </summary>
-    public static void DecodeValidated(ReadOnlySpan<byte> delta, DeltaHeader header, ReadOnlySpan<byte> reference, Span<byte> destination)
+    /// <param name="delta">The delta frame.</param>
+    /// <param name="header">Its header, as <see cref="Validate"/> returned it.</param>
+    /// <param name="reference">The reference buffer.</param>
+    /// <param name="destination">Receives the target.</param>
+    /// <param name="verify">
+    /// False only for a caller that verifies the bytes itself against a digest covering them (a model-level reader
+    /// hashing a whole tensor made of several deltas), so they are not hashed twice.
+    /// </param>
+    public static void DecodeValidated(ReadOnlySpan<byte> delta, DeltaHeader header, ReadOnlySpan<byte> reference, Span<byte> destination, bool verify = true)
     {
         if (destination.Length != header.TargetLength)
         {
@@ -197,7 +205,15 @@ internal static class BufferDelta
             }
 
             // Hashing each chunk right after writing it reads it while it is still in cache.
-            hash.AppendData(target);
+            if (verify)
+            {
+                hash.AppendData(target);
+            }
+        }
+
+        if (!verify)
+        {
+            return;
         }
 
         Span<byte> digest = stackalloc byte[Sha256Digest.Size];

@@ -1,0 +1,73 @@
+using System.CommandLine;
+
+namespace Z4Ai.Cli.Commands;
+
+/// <summary><c>z4ai delta</c>: store a checkpoint as a verified, lossless delta against the model it came from.</summary>
+internal static class DeltaCommand
+{
+    public static Command Create()
+    {
+        var target = new Argument<string>("target") { Description = "the newer model: a .safetensors file or a .z4ai container" };
+        var @base = new Option<string>("--base", "-b") { Description = "the model to store it against (.safetensors or .z4ai)", Required = true };
+        Option<string?> output = CommonOptions.Output($"the delta to write (default: TARGET{DeltaCodec.FileExtension})");
+        Option<string> effort = CommonOptions.Effort();
+        var chunkSize = new Option<string>("--chunk-size") { Description = "bytes per delta chunk, each choosing its own transform: a multiple of 8 from 64 to 256M", DefaultValueFactory = _ => "1M" };
+        var stats = new Option<bool>("--stats") { Description = "print time, throughput and the process's peak memory" };
+        Option<bool> force = CommonOptions.Force();
+        Option<bool> quiet = CommonOptions.Quiet();
+        var command = new Command(
+            "delta",
+            "Store TARGET as a lossless delta against --base: tensors are paired by name and shape (then by position, for renamed or re-ordered ones); "
+            + "identical tensors cost nothing, changed ones only what changed, new ones are compressed on their own. "
+            + "`z4ai undelta` rebuilds TARGET byte for byte from the delta and the same base.\n" + ExitCodes.HelpText)
+        {
+            target, @base, output, effort, chunkSize, stats, force, quiet,
+        };
+        command.SetAction(parse => CliContext.Run(parse, context =>
+        {
+            string targetPath = parse.GetValue(target)!;
+            string basePath = parse.GetValue(@base)!;
+            string outputPath = parse.GetValue(output) ?? targetPath + DeltaCodec.FileExtension;
+            if (targetPath == CommonOptions.StdioName || basePath == CommonOptions.StdioName || outputPath == CommonOptions.StdioName)
+            {
+                throw new CliUsageException("delta reads and writes files (both models are read at random offsets); standard streams are not supported");
+            }
+
+            RequireFile(targetPath);
+            RequireFile(basePath);
+            CommonOptions.EnsureCanWrite(outputPath, parse.GetValue(force));
+            int chunk = Units.ParseSize(parse.GetValue(chunkSize)!);
+            if (chunk is < DeltaOptions.MinChunkSize or > DeltaOptions.MaxChunkSize || chunk % 8 != 0)
+            {
+                throw new CliUsageException($"--chunk-size {parse.GetValue(chunkSize)} must be a multiple of 8 from 64 to 256M");
+            }
+
+            var options = new DeltaOptions { Effort = CommonOptions.ParseEffort(parse.GetValue(effort)!), ChunkSize = chunk };
+            var progress = new ThrottledProgress(context.Error, parse.GetValue(quiet));
+            ModelDeltaReport report = DeltaCodec.CompressFile(targetPath, basePath, outputPath, options, progress);
+            if (!parse.GetValue(quiet))
+            {
+                context.Output.WriteLine(
+                    $"{targetPath} against {basePath} -> {outputPath}: {report.Tensors.Count} tensors ({DeltaInfoView.Modes(report.Tensors)}), "
+                    + $"{Units.Bytes(report.TargetBytes)} -> {Units.Bytes(report.OutputBytes)} ({Units.Ratio(report.Ratio)})");
+                context.Output.WriteLine($"base model: {report.BaseModelSha256}");
+            }
+
+            if (parse.GetValue(stats))
+            {
+                context.Output.WriteLine($"time: {report.Elapsed.TotalSeconds:0.000} s, {Units.Rate(report.TargetBytes, report.Elapsed)}, peak memory: {Units.Bytes(CompressCommand.PeakMemory())}");
+            }
+
+            return ExitCodes.Ok;
+        }));
+        return command;
+    }
+
+    internal static void RequireFile(string path)
+    {
+        if (!File.Exists(path))
+        {
+            throw new FileNotFoundException($"{path}: no such file", path);
+        }
+    }
+}

@@ -1,0 +1,128 @@
+using NUnit.Framework;
+using Z4Ai.Cli.Demo;
+
+namespace Z4Ai.Cli.Tests;
+
+/// <summary><c>z4ai delta</c>, <c>undelta</c> and <c>info</c> on a delta, end to end on temp folders.</summary>
+[NonParallelizable]
+public class DeltaCliTests
+{
+    private string _dir = null!;
+    private string _base = null!;
+    private string _tuned = null!;
+    private string _tuned2 = null!;
+
+    [SetUp]
+    public void SetUp()
+    {
+        _dir = Path.Combine(Path.GetTempPath(), "z4ai-cli-delta-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(_dir);
+        Dictionary<string, Tensor> model = DemoModelFamily.CreateBase(new DemoModelFamily.Config(Vocabulary: 256, Hidden: 64, Layers: 2, Mlp: 128));
+        Dictionary<string, Tensor> tuned = DemoModelFamily.CreateFineTune(model, 0.05);
+        Dictionary<string, Tensor> tuned2 = DemoModelFamily.CreateFineTune(tuned, 0.05, seed: 3);
+        var options = new SaveOptions { Format = StorageFormat.SafeTensors };
+        var metadata = new Dictionary<string, string> { ["format"] = "pt" };
+        _base = Path.Combine(_dir, "base.safetensors");
+        _tuned = Path.Combine(_dir, "tuned.safetensors");
+        _tuned2 = Path.Combine(_dir, "tuned2.safetensors");
+        SafeTensorsCompat.SaveFile(model, _base, metadata, options);
+        SafeTensorsCompat.SaveFile(tuned, _tuned, metadata, options);
+        SafeTensorsCompat.SaveFile(tuned2, _tuned2, metadata, options);
+    }
+
+    [TearDown]
+    public void TearDown() => Directory.Delete(_dir, recursive: true);
+
+    [Test]
+    public async Task DeltaInfoUndelta_RestoresTheFineTuneByteForByte()
+    {
+        string delta = Path.Combine(_dir, "tuned.z4delta");
+        CliResult d = await CliHarness.RunAsync("delta", _tuned, "--base", _base, "-o", delta, "--stats");
+        Assert.That(d.ExitCode, Is.EqualTo(ExitCodes.Ok), d.ToString());
+        Assert.That(d.Output, Does.Contain("copy").And.Contain("delta").And.Contain("peak memory").And.Contain("base model:"));
+        Assert.That(d.Error, Does.Contain("[delta]"), "progress goes to standard error");
+        Assert.That(new FileInfo(delta).Length * 5, Is.LessThan(new FileInfo(_tuned).Length));
+
+        CliResult info = await CliHarness.RunAsync("info", delta);
+        Assert.That(info.ExitCode, Is.EqualTo(ExitCodes.Ok), info.ToString());
+        Assert.That(info.Output, Does.Contain("model delta").And.Contain("base model:").And.Contain("copy (unchanged)").And.Contain("q_proj").And.Contain("delta: "));
+
+        CliResult json = await CliHarness.RunAsync("info", delta, "--json");
+        Assert.That(json.ExitCode, Is.EqualTo(ExitCodes.Ok), json.ToString());
+        Assert.That(json.Output, Does.Contain("\"baseModelSha256\"").And.Contain("\"mode\": \"delta\"").And.Contain("\"subtract\""));
+
+        string restored = Path.Combine(_dir, "restored.safetensors");
+        CliResult u = await CliHarness.RunAsync("undelta", delta, "--base", _base, "-o", restored);
+        Assert.That(u.ExitCode, Is.EqualTo(ExitCodes.Ok), u.ToString());
+        Assert.That(File.ReadAllBytes(restored), Is.EqualTo(File.ReadAllBytes(_tuned)));
+    }
+
+    [Test]
+    public async Task Undelta_DefaultOutputAndChain_RestoreTheLastCheckpoint()
+    {
+        string d1 = Path.Combine(_dir, "tuned.safetensors.z4delta");
+        string d2 = Path.Combine(_dir, "tuned2.safetensors.z4delta");
+        Assert.That((await CliHarness.RunAsync("delta", _tuned, "-b", _base, "-q")).ExitCode, Is.EqualTo(ExitCodes.Ok));
+        Assert.That(File.Exists(d1), Is.True, "the default output is TARGET.z4delta");
+        Assert.That((await CliHarness.RunAsync("delta", _tuned2, "-b", _tuned, "-q")).ExitCode, Is.EqualTo(ExitCodes.Ok));
+
+        string restored = Path.Combine(_dir, "chain.safetensors");
+        CliResult chain = await CliHarness.RunAsync("undelta", d1, d2, "--base", _base, "-o", restored);
+        Assert.That(chain.ExitCode, Is.EqualTo(ExitCodes.Ok), chain.ToString());
+        Assert.That(File.ReadAllBytes(restored), Is.EqualTo(File.ReadAllBytes(_tuned2)));
+
+        // Without -o the output is the delta's name without .z4delta: it exists, so --force is needed.
+        CliResult exists = await CliHarness.RunAsync("undelta", d1, "--base", _base);
+        Assert.That(exists.ExitCode, Is.EqualTo(ExitCodes.Usage), exists.ToString());
+        CliResult forced = await CliHarness.RunAsync("undelta", d1, "--base", _base, "--force", "-q");
+        Assert.That(forced.ExitCode, Is.EqualTo(ExitCodes.Ok), forced.ToString());
+        Assert.That(forced.Output, Is.Empty);
+    }
+
+    [Test]
+    public async Task Undelta_WrongBaseOrBrokenChain_ExitsWith2AndWritesNothing()
+    {
+        string delta = Path.Combine(_dir, "tuned.z4delta");
+        Assert.That((await CliHarness.RunAsync("delta", _tuned, "--base", _base, "-o", delta, "-q")).ExitCode, Is.EqualTo(ExitCodes.Ok));
+        string restored = Path.Combine(_dir, "restored.safetensors");
+
+        CliResult wrong = await CliHarness.RunAsync("undelta", delta, "--base", _tuned2, "-o", restored);
+        Assert.That(wrong.ExitCode, Is.EqualTo(ExitCodes.BadInput), wrong.ToString());
+        Assert.That(wrong.Error, Does.Contain("wrong base").And.Contain(DeltaCodec.InspectFile(delta).BaseModelSha256));
+
+        CliResult broken = await CliHarness.RunAsync("undelta", delta, delta, "--base", _base, "-o", restored);
+        Assert.That(broken.ExitCode, Is.EqualTo(ExitCodes.BadInput), broken.ToString());
+        Assert.That(broken.Error, Does.Contain("broken chain: link 2"));
+
+        Assert.That(File.Exists(restored), Is.False);
+        Assert.That(Directory.GetFiles(_dir, "*.tmp"), Is.Empty);
+    }
+
+    [Test]
+    public async Task DeltaAndUndelta_BadArguments_MapToDocumentedExitCodes()
+    {
+        CliResult missing = await CliHarness.RunAsync("delta", _tuned, "--base", Path.Combine(_dir, "nope.safetensors"), "-o", Path.Combine(_dir, "x.z4delta"));
+        Assert.That(missing.ExitCode, Is.EqualTo(ExitCodes.IoError), missing.ToString());
+
+        CliResult noBase = await CliHarness.RunAsync("delta", _tuned);
+        Assert.That(noBase.ExitCode, Is.EqualTo(ExitCodes.Usage), noBase.ToString());
+
+        CliResult badChunk = await CliHarness.RunAsync("delta", _tuned, "--base", _base, "--chunk-size", "100");
+        Assert.That(badChunk.ExitCode, Is.EqualTo(ExitCodes.Usage), badChunk.ToString());
+
+        string garbage = Path.Combine(_dir, "garbage.z4delta");
+        File.WriteAllBytes(garbage, "Z4AM\u0001\0\0\0 not really a delta"u8.ToArray());
+        CliResult bad = await CliHarness.RunAsync("undelta", garbage, "--base", _base, "-o", Path.Combine(_dir, "g.safetensors"));
+        Assert.That(bad.ExitCode, Is.EqualTo(ExitCodes.BadInput), bad.ToString());
+        Assert.That(bad.Error, Does.Contain("garbage.z4delta"));
+        CliResult badInfo = await CliHarness.RunAsync("info", garbage);
+        Assert.That(badInfo.ExitCode, Is.EqualTo(ExitCodes.BadInput), badInfo.ToString());
+
+        foreach (string command in new[] { "delta", "undelta" })
+        {
+            CliResult help = await CliHarness.RunAsync(command, "--help");
+            Assert.That(help.ExitCode, Is.EqualTo(ExitCodes.Ok), help.ToString());
+            Assert.That(help.Output, Does.Contain("--base").And.Contain("Exit codes"));
+        }
+    }
+}
