@@ -85,7 +85,20 @@ internal static class DemoCommand
             rows.Add(("  dedup", $"{deduplicated} tensor(s) stored once (tied embedding)"));
         }
 
-        return Report(o, rows, exact && verify.Passed ? ExitCodes.Ok : ExitCodes.IntegrityFailure);
+        // A fine-tune of the base, stored as a byte-exact delta from it.
+        Dictionary<string, Tensor> fineTune = DemoModelFamily.CreateFineTune(baseModel);
+        string tuned = Path.Combine(dir, "finetune.safetensors");
+        SafeTensorsCompat.SaveFile(fineTune, tuned, new Dictionary<string, string> { ["format"] = "pt", ["source"] = "z4ai demo fine-tune" }, new SaveOptions { Format = StorageFormat.SafeTensors });
+        string delta = Path.Combine(dir, "finetune" + DeltaCodec.FileExtension);
+        ModelDeltaReport deltaReport = DeltaCodec.CompressFile(tuned, plain, delta);
+        rows.Add(("fine-tune as delta", $"{Units.Bytes(deltaReport.OutputBytes)} ({Units.Ratio(deltaReport.Ratio)} of {Units.Bytes(deltaReport.TargetBytes)}): " +
+            $"{deltaReport.CountTensors(ModelDeltaTensorMode.Copy)} copied, {deltaReport.CountTensors(ModelDeltaTensorMode.Delta)} delta, {deltaReport.CountTensors(ModelDeltaTensorMode.Scratch)} on their own"));
+        string tunedRestored = Path.Combine(dir, "finetune.restored.safetensors");
+        DeltaCodec.DecompressFile(delta, plain, tunedRestored);
+        bool deltaExact = Sha256(tuned).SequenceEqual(Sha256(tunedRestored));
+        rows.Add(("restore fine-tune", deltaExact ? "byte-exact from base + delta" : "DIFFERENT"));
+
+        return Report(o, rows, exact && deltaExact && verify.Passed ? ExitCodes.Ok : ExitCodes.IntegrityFailure);
     }
 
     private static int Report(TextWriter o, List<(string Step, string Result)> rows, int code)
