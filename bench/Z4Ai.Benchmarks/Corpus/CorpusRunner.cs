@@ -275,7 +275,12 @@ public static class CorpusRunner
         return null;
     }
 
-    internal static string Rate(long bytes, double seconds) => (bytes / seconds / 1e6).ToString("0", CultureInfo.InvariantCulture);
+    // One decimal below 10 MB/s, so the slow levels (zstd -19, xz -9, effort Max) do not print as 0.
+    internal static string Rate(long bytes, double seconds)
+    {
+        double rate = bytes / seconds / 1e6;
+        return rate.ToString(rate < 10 ? "0.0" : "0", CultureInfo.InvariantCulture);
+    }
 
     private static void Log(string line) => Console.WriteLine($"[{DateTime.Now:HH:mm:ss}] {line}");
 }
