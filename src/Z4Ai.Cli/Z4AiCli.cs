@@ -20,6 +20,7 @@ public static class Z4AiCli
             VerifyCommand.Create(),
             GetTensorCommand.Create(),
             DemoCommand.Create(),
+            RegistryCommand.Create("registry"), RegistryCommand.Create("model-zoo"),
         };
         return root;
     }
