@@ -54,10 +54,10 @@ internal static class JsonEnvelope
         {
             return OpenCore(data, type, version, displayName);
         }
-        catch (JsonException ex)
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException)
         {
             throw new Z4AiFormatException(
-                Z4AiErrorKind.InvalidContainer, $"not valid JSON: {ex.Message}", displayName, offset: ex.BytePositionInLine, innerException: ex);
+                Z4AiErrorKind.InvalidContainer, $"not valid JSON: {ex.Message}", displayName, offset: (ex as JsonException)?.BytePositionInLine, innerException: ex);
         }
     }
 

@@ -100,7 +100,7 @@ internal static class ManifestJson
             var reader = new Utf8JsonReader(body.Span, JsonEnvelope.ReaderOptions);
             manifest = ParseBody(ref reader, displayName, bodyOffset);
         }
-        catch (JsonException ex)
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException)
         {
             throw new Z4AiFormatException(Z4AiErrorKind.InvalidContainer, $"not valid JSON: {ex.Message}", displayName, innerException: ex);
         }

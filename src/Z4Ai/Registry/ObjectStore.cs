@@ -241,8 +241,9 @@ internal sealed class ObjectStore
         byte[]? bytes = null;
         while (table.Kind == ObjectKind.Delta)
         {
-            if (cache is not null && cache.TryGet(table.Reference, out bytes))
+            if (cache is not null && cache.TryGet(table.Reference, out byte[] cached))
             {
+                bytes = cached;
                 break;
             }
 

@@ -102,6 +102,7 @@ internal sealed partial class RegistryEngine
             }
         }
 
+        ObjectStore objects = NewObjects();
         long total = sources.Sum(s => s.DataBytes);
         long done = 0;
         var files = new List<ManifestFile>(sources.Count);
@@ -114,7 +115,7 @@ internal sealed partial class RegistryEngine
             foreach (TensorInfo info in source.Tensors)
             {
                 ct.ThrowIfCancellationRequested();
-                var context = new TensorContext(name, source, info, !source.IsExposed(info.Name), parent, baseManifest, fileHash);
+                var context = new TensorContext(name, source, info, !source.IsExposed(info.Name), parent, baseManifest, fileHash, objects);
                 (ManifestTensor tensor, string? note) = info.ByteLength > Options.MaxDeltaTensorBytes ? StoreLarge(context, ct) : StoreInMemory(context, ct);
                 tensors.Add(tensor);
                 reports.Add(new RegistryTensorReport(
@@ -151,7 +152,7 @@ internal sealed partial class RegistryEngine
         byte[] raw = c.Source.File.ReadTensor(c.Info.Name);
         c.FileHash.AppendData(raw);
         Sha256Digest id = Sha256Digest.Compute(raw);
-        ObjectTable? existing = TryExisting(id, ct);
+        ObjectTable? existing = TryExisting(c.Objects, id, ct);
         if (existing is not null)
         {
             return (Reuse(c, id, existing, ct), null);
@@ -167,7 +168,7 @@ internal sealed partial class RegistryEngine
         {
             try
             {
-                usable.Add((candidate, Objects.ReadWhole(candidate.Table.Id, $"{candidate.Role} '{c.Info.Name}'", cache, ct)));
+                usable.Add((candidate, c.Objects.ReadWhole(candidate.Table.Id, $"{candidate.Role} '{c.Info.Name}'", cache, ct)));
             }
             catch (Z4AiException ex)
             {
@@ -226,10 +227,10 @@ internal sealed partial class RegistryEngine
                     storage = usable[best].Candidate.Role == "parent" ? TensorStorage.DeltaFromParent : TensorStorage.DeltaFromBase;
                 }
 
-                if (!Objects.Put(chosen, ct))
+                if (!c.Objects.Put(chosen, ct))
                 {
                     // A concurrent writer stored the same bytes first: use its object.
-                    ObjectTable theirs = Objects.ReadTable(id, c.Info.Name, ct);
+                    ObjectTable theirs = c.Objects.ReadTable(id, c.Info.Name, ct);
                     return (Reuse(c, id, theirs, ct), null);
                 }
 
@@ -270,15 +271,15 @@ internal sealed partial class RegistryEngine
             c.Source.File.CopyTensorTo(c.Info.Name, fileHashing, ct);
         }
 
-        ObjectTable? existing = TryExisting(id, ct);
+        ObjectTable? existing = TryExisting(c.Objects, id, ct);
         if (existing is not null)
         {
             return (Reuse(c, id, existing, ct), null);
         }
 
         using var source = new TensorRangeStream(c.Source.File, c.Info.Name, c.Info.ByteLength);
-        bool created = Objects.PutScratchStreaming(source, c.Info.ByteLength, c.Info.DType, id, Options.ChunkSize, Options.Effort, ct);
-        ObjectTable table = Objects.ReadTable(id, c.Info.Name, ct);
+        bool created = c.Objects.PutScratchStreaming(source, c.Info.ByteLength, c.Info.DType, id, Options.ChunkSize, Options.Effort, ct);
+        ObjectTable table = c.Objects.ReadTable(id, c.Info.Name, ct);
         if (!created)
         {
             return (Reuse(c, id, table, ct), null);
@@ -294,17 +295,17 @@ internal sealed partial class RegistryEngine
     /// cannot be overwritten: it is deleted so the tensor is stored afresh, which also repairs every version that
     /// referenced it.
     /// </summary>
-    private ObjectTable? TryExisting(Sha256Digest id, CancellationToken ct)
+    private ObjectTable? TryExisting(ObjectStore objects, Sha256Digest id, CancellationToken ct)
     {
         try
         {
-            return Objects.TryReadTable(id, ct);
+            return objects.TryReadTable(id, ct);
         }
         catch (Z4AiFormatException ex)
         {
             RegistryLog.DamagedObjectReplaced(_log, id.ToString(), ex.Message);
             Access.Delete(RegistryLayout.ObjectKey(id), ct);
-            Objects.Forget(id);
+            objects.Forget(id);
             return null;
         }
     }
@@ -366,7 +367,7 @@ internal sealed partial class RegistryEngine
             ObjectTable? table;
             try
             {
-                table = Objects.TryReadTable(counterpart.Object, ct);
+                table = c.Objects.TryReadTable(counterpart.Object, ct);
             }
             catch (Z4AiFormatException ex)
             {
@@ -408,5 +409,5 @@ internal sealed partial class RegistryEngine
     private sealed record Candidate(string Role, ObjectTable Table);
 
     private sealed record TensorContext(
-        string Version, SourceFile Source, TensorInfo Info, bool Hidden, Manifest? Parent, Manifest? Base, IncrementalHash FileHash);
+        string Version, SourceFile Source, TensorInfo Info, bool Hidden, Manifest? Parent, Manifest? Base, IncrementalHash FileHash, ObjectStore Objects);
 }

@@ -18,6 +18,7 @@ internal sealed partial class RegistryEngine
         var clock = Stopwatch.StartNew();
         ReadRoot(ct);
         using IDisposable registryLock = Access.Lock(exclusive: true, Options.LockTimeout, "collect garbage", ct);
+        ObjectStore objectStore = NewObjects();
         DateTimeOffset now = DateTimeOffset.UtcNow;
         bool Young(BlobInfo blob) => now - blob.LastModifiedUtc < gracePeriod;
 
@@ -65,7 +66,7 @@ internal sealed partial class RegistryEngine
                 ObjectTable? table;
                 try
                 {
-                    table = Objects.TryReadTable(id, ct);
+                    table = objectStore.TryReadTable(id, ct);
                 }
                 catch (Z4AiFormatException)
                 {
@@ -118,7 +119,7 @@ internal sealed partial class RegistryEngine
 
             if (Access.Delete(blob.Key, ct))
             {
-                Objects.Forget(id);
+                objectStore.Forget(id);
                 deleted++;
                 freed += current.Length;
             }

@@ -66,7 +66,7 @@ internal sealed partial class RegistryEngine
             throw new Z4AiTensorNotFoundException(tensorName, Access.Describe(RegistryLayout.ManifestKey(name)));
         }
 
-        byte[] bytes = Objects.ReadWhole(tensor.Object, $"{name}: {tensor.Name}", cache: null, ct);
+        byte[] bytes = NewObjects().ReadWhole(tensor.Object, $"{name}: {tensor.Name}", cache: null, ct);
         return new Tensor(tensor.DType, tensor.Shape, bytes);
     }
 
@@ -76,6 +76,7 @@ internal sealed partial class RegistryEngine
 
     private void WriteFile(Manifest manifest, ManifestFile file, Stream output, Progress progress, CancellationToken ct)
     {
+        ObjectStore objects = NewObjects();
         Sha256Digest actual;
         using (var hashing = new HashingStream(output))
         {
@@ -83,7 +84,7 @@ internal sealed partial class RegistryEngine
             foreach (ManifestTensor tensor in file.Tensors)
             {
                 ct.ThrowIfCancellationRequested();
-                Objects.CopyTo(tensor.Object, hashing, $"{manifest.Name}: {tensor.Name}", ct);
+                objects.CopyTo(tensor.Object, hashing, $"{manifest.Name}: {tensor.Name}", ct);
                 progress.Advance(tensor.Name, tensor.Length);
             }
 
@@ -99,6 +100,7 @@ internal sealed partial class RegistryEngine
 
     private void WriteMerged(Manifest manifest, Stream output, Progress progress, CancellationToken ct)
     {
+        ObjectStore objects = NewObjects();
         SafeTensorsLayout layout = SafeTensorsFormat.CreateLayout(
             manifest.ExposedTensors.Select(t => new SafeTensorsLayoutInput(t.Name, t.DType, t.Shape, t.Length)), manifest.Files[0].Metadata);
         output.Write(layout.HeaderBytes);
@@ -106,7 +108,7 @@ internal sealed partial class RegistryEngine
         {
             ct.ThrowIfCancellationRequested();
             manifest.TryGetTensor(entry.Name, out ManifestTensor tensor);
-            Objects.CopyTo(tensor.Object, output, $"{manifest.Name}: {tensor.Name}", ct);
+            objects.CopyTo(tensor.Object, output, $"{manifest.Name}: {tensor.Name}", ct);
             progress.Advance(tensor.Name, tensor.Length);
         }
     }

@@ -95,6 +95,7 @@ internal sealed partial class RegistryEngine
         private readonly Dictionary<Sha256Digest, string> _problems = [];
         private readonly Dictionary<Sha256Digest, List<Sha256Digest>> _children = [];
         private readonly DecodedCache _cache = new();
+        private readonly ObjectStore _objects = engine.NewObjects();
         private long _total;
         private long _done;
 
@@ -162,7 +163,7 @@ internal sealed partial class RegistryEngine
                 ObjectTable? table;
                 try
                 {
-                    table = engine.Objects.TryReadTable(id, ct);
+                    table = _objects.TryReadTable(id, ct);
                 }
                 catch (Z4AiFormatException ex)
                 {
@@ -218,11 +219,11 @@ internal sealed partial class RegistryEngine
                 if (table.Kind == ObjectKind.Scratch && !hasChildren)
                 {
                     // Nothing decodes against it: stream it through the hash in chunk-bounded memory.
-                    engine.Objects.CopyTo(table.Id, Stream.Null, subject, ct);
+                    _objects.CopyTo(table.Id, Stream.Null, subject, ct);
                 }
                 else
                 {
-                    engine.Objects.ReadWhole(table.Id, subject, _cache, ct);
+                    _objects.ReadWhole(table.Id, subject, _cache, ct);
                 }
 
                 BytesChecked += table.RawLength;

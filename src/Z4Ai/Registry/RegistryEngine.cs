@@ -14,14 +14,17 @@ internal sealed partial class RegistryEngine
     public RegistryEngine(IBlobStore store, RegistryOptions options)
     {
         Access = new StoreAccess(store);
-        Objects = new ObjectStore(Access);
         Options = options;
         _log = options.Logger;
     }
 
     public StoreAccess Access { get; }
 
-    public ObjectStore Objects { get; }
+    /// <summary>
+    /// A fresh object view for one operation. Its cache of object tails lives only as long as the operation, so each
+    /// operation (verify above all) sees what the store holds now.
+    /// </summary>
+    public ObjectStore NewObjects() => new(Access);
 
     public RegistryOptions Options { get; }
 

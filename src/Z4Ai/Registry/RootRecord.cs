@@ -72,7 +72,7 @@ internal sealed record RootRecord(string Base, DateTimeOffset Created)
 
             return new RootRecord(baseName, created.Value);
         }
-        catch (JsonException ex)
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException)
         {
             throw new Z4AiFormatException(Z4AiErrorKind.InvalidContainer, $"not valid JSON: {ex.Message}", displayName, innerException: ex);
         }

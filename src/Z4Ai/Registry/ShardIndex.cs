@@ -95,7 +95,7 @@ internal sealed class ShardIndex
 
             return new ShardIndex(map);
         }
-        catch (JsonException ex)
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException)
         {
             throw new Z4AiFormatException(Z4AiErrorKind.InvalidContainer, $"not valid JSON: {ex.Message}", displayName, innerException: ex);
         }

@@ -43,7 +43,7 @@ internal sealed class SourceFile : IDisposable
         try
         {
             byte[] header;
-            IReadOnlyList<TensorInfo> tensors = file.Tensors;
+            IReadOnlyList<TensorInfo> tensors;
             switch (file)
             {
                 case PlainTensorFile plain:
@@ -61,9 +61,14 @@ internal sealed class SourceFile : IDisposable
                     SafeTensorsLayout layout = SafeTensorsFormat.CreateLayout(
                         file.Tensors.Select(t => new SafeTensorsLayoutInput(t.Name, t.DType, t.Shape.ToArray(), t.ByteLength)), file.Metadata);
                     header = layout.HeaderBytes;
-                    tensors = layout.Tensors.Select(e => file.GetInfo(e.Name)).ToArray();
                     break;
             }
+
+            // The data order is the order a safetensors reader sees (by offsets, then name for the empty tensors that
+            // share an offset); manifests record exactly that order, and restoring writes it.
+            long total = header.Length + file.Tensors.Sum(t => t.ByteLength);
+            SafeTensorsHeader parsed = SafeTensorsFormat.ParseHeader(header.AsSpan(8), total);
+            tensors = parsed.Tensors.Select(e => file.GetInfo(e.Name)).ToArray();
 
             return new SourceFile(storedName, file, header, tensors, exposed);
         }
