@@ -9,8 +9,8 @@ namespace Z4Ai;
 /// </summary>
 /// <remarks>
 /// <para>
-/// Writes go to a temporary file under <c>DIR/tmp/</c>, which is flushed to the device (<c>fsync</c>), then linked
-/// into place with <see cref="File.Move(string, string, bool)"/> without overwriting (a hard link on Unix, so exactly
+/// Writes go to a temporary file under <c>DIR/tmp/</c>, which is flushed to the device (<c>fsync</c>), then published
+/// under its key only if the key is free, atomically (a hard link on Unix, a non-replacing move on Windows, so exactly
 /// one of two racing writers wins), and finally the directory entry itself is flushed. A process killed at any
 /// instant leaves either the whole blob or none of it, plus at most a stray temporary file that garbage collection
 /// removes once it is older than its grace period.
@@ -116,20 +116,16 @@ public sealed class LocalBlobStore : IBlobStore
 
             string directory = Path.GetDirectoryName(target)!;
             bool created = EnsureDirectory(directory);
-            try
-            {
-                File.Move(temp, target, overwrite: false);
-            }
-            catch (IOException) when (File.Exists(target))
+            if (!Publish(temp, target))
             {
                 return false;
             }
 
             published = true;
-            DirectorySync.Flush(directory);
+            UnixFileSystem.FlushDirectory(directory);
             if (created)
             {
-                DirectorySync.Flush(Path.GetDirectoryName(directory)!);
+                UnixFileSystem.FlushDirectory(Path.GetDirectoryName(directory)!);
             }
 
             return true;
@@ -186,7 +182,7 @@ public sealed class LocalBlobStore : IBlobStore
         }
 
         File.Delete(path);
-        DirectorySync.Flush(Path.GetDirectoryName(path)!);
+        UnixFileSystem.FlushDirectory(Path.GetDirectoryName(path)!);
         return ValueTask.FromResult(true);
     }
 
@@ -254,6 +250,31 @@ public sealed class LocalBlobStore : IBlobStore
         catch (UnauthorizedAccessException)
         {
             // Same as above.
+        }
+    }
+
+    /// <summary>Gives the temporary file its final name unless that name exists; exactly one racing writer wins.</summary>
+    private static bool Publish(string temp, string target)
+    {
+        switch (UnixFileSystem.TryLink(temp, target))
+        {
+            case UnixFileSystem.LinkResult.Linked:
+                TryDelete(temp);
+                return true;
+            case UnixFileSystem.LinkResult.Exists:
+                return false;
+        }
+
+        // Windows (MoveFileEx without REPLACE_EXISTING is atomic) or a Unix file system without hard links, where
+        // .NET checks and renames: the best that is portable.
+        try
+        {
+            File.Move(temp, target, overwrite: false);
+            return true;
+        }
+        catch (IOException) when (File.Exists(target))
+        {
+            return false;
         }
     }
 

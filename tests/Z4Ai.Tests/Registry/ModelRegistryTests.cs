@@ -4,6 +4,8 @@ using Z4Ai.Registry;
 
 namespace Z4Ai.Tests.Registry;
 
+[Parallelizable(ParallelScope.All)]
+[FixtureLifeCycle(LifeCycle.InstancePerTestCase)]
 public class ModelRegistryTests
 {
     private string _dir = null!;
