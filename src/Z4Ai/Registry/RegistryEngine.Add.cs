@@ -176,6 +176,14 @@ internal sealed partial class RegistryEngine
             }
         }
 
+        if (usable.Count > 1 && Options.Effort != CompressionEffort.Max)
+        {
+            // Coding a delta costs several codec passes; the entropy preview picks the reference worth coding.
+            long[] estimates = usable.Select(u => DeltaPreview.EstimateBits(raw, u.Reference, c.Info.DType)).ToArray();
+            int keep = estimates[0] <= estimates[1] ? 0 : 1;
+            usable = [usable[keep]];
+        }
+
         var deltas = new EncodedObject?[usable.Count];
         try
         {
@@ -301,8 +309,9 @@ internal sealed partial class RegistryEngine
         {
             return objects.TryReadTable(id, ct);
         }
-        catch (Z4AiFormatException ex)
+        catch (Z4AiFormatException ex) when (ex.Kind != Z4AiErrorKind.UnsupportedVersion)
         {
+            // (An object of a newer format is not damaged: it is left alone and the add fails.)
             RegistryLog.DamagedObjectReplaced(_log, id.ToString(), ex.Message);
             Access.Delete(RegistryLayout.ObjectKey(id), ct);
             objects.Forget(id);

@@ -68,6 +68,14 @@ internal sealed partial class RegistryEngine
                 {
                     table = objectStore.TryReadTable(id, ct);
                 }
+                catch (Z4AiFormatException ex) when (ex.Kind == Z4AiErrorKind.UnsupportedVersion)
+                {
+                    throw new Z4AiFormatException(
+                        Z4AiErrorKind.UnsupportedVersion,
+                        $"garbage collection stopped before deleting anything: object {id} was written by a newer format version, so the objects it needs are unknown ({ex.Detail})",
+                        ex.FilePath,
+                        innerException: ex);
+                }
                 catch (Z4AiFormatException)
                 {
                     // A damaged tail cannot be decoded with or without its references; verify reports it.
