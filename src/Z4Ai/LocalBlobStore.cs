@@ -25,13 +25,15 @@ public sealed class LocalBlobStore : IBlobStore
 {
     private const int CopyBufferSize = 1 << 16;
 
-    /// <summary>Opens (and creates, if needed) a store in <paramref name="directory"/>.</summary>
+    /// <summary>
+    /// Opens a store in <paramref name="directory"/>. The directory is created by the first write, so opening a
+    /// mistyped path to read leaves nothing behind.
+    /// </summary>
     /// <exception cref="ArgumentException">The path is empty.</exception>
     public LocalBlobStore(string directory)
     {
         ArgumentException.ThrowIfNullOrEmpty(directory);
         Root = Path.GetFullPath(directory);
-        Directory.CreateDirectory(Root);
     }
 
     /// <summary>The full path of the directory.</summary>

@@ -58,6 +58,7 @@ public class RegistryProcessTests
 
         var expected = new Dictionary<string, string> { ["base"] = _models[0], ["calibration"] = _models[1] };
         int killed = 0;
+        int streak = 0;
         for (int i = 0; i < kills; i++)
         {
             // Fresh content every run, so every add does the full work (no run is all copies).
@@ -71,7 +72,20 @@ public class RegistryProcessTests
             {
                 process.Kill(entireProcessTree: true);
                 killed++;
+                streak++;
             }
+            else
+            {
+                streak = 0;
+            }
+
+            // Keep the instants spread over a whole add even when the machine is slower than at calibration.
+            if (streak >= 4)
+            {
+                window = window * 3 / 2;
+                streak = 0;
+            }
+
 
             await process.WaitForExitAsync();
             if (exited)
@@ -86,7 +100,7 @@ public class RegistryProcessTests
             }
         }
 
-        TestContext.Out.WriteLine($"{kills} runs, {killed} killed, {expected.Count - 2} published; window {window} ms");
+        TestContext.Out.WriteLine($"{kills} runs, {killed} killed, {expected.Count - 2} published; final window {window} ms");
         // Kill instants are uniform over one add's duration, so about half the runs die mid-way; a fifth is the floor.
         Assert.That(killed, Is.GreaterThanOrEqualTo(kills / 5), "runs were killed mid-way");
         await CheckRegistry(expected, verifyWithTheCli: true);

@@ -65,6 +65,23 @@ internal static class ManifestJson
             w.WriteString("path", file.Path);
             w.WriteString("sha256", file.Sha256.ToString());
             w.WriteBase64String("header", file.Header);
+
+            // The header holds the metadata too; it is repeated here for people and tools reading the manifest.
+            if (file.Metadata is null)
+            {
+                w.WriteNull("metadata");
+            }
+            else
+            {
+                w.WriteStartObject("metadata");
+                foreach (KeyValuePair<string, string> pair in file.Metadata.OrderBy(p => p.Key, StringComparer.Ordinal))
+                {
+                    w.WriteString(pair.Key, pair.Value);
+                }
+
+                w.WriteEndObject();
+            }
+
             w.WriteStartArray("tensors");
             foreach (ManifestTensor t in file.Tensors)
             {
@@ -368,6 +385,7 @@ internal static class ManifestJson
         byte[]? header = null;
         Sha256Digest? sha = null;
         List<ManifestTensor>? tensors = null;
+        Dictionary<string, string>? metadata = null;
         while (true)
         {
             JsonRead.Next(ref r, file);
@@ -397,19 +415,30 @@ internal static class ManifestJson
                 case "tensors":
                     tensors = ParseTensors(ref r, file, bodyOffset);
                     break;
+                case "metadata":
+                    metadata = r.TokenType == JsonTokenType.Null ? null : ParseMetadata(ref r, file);
+                    break;
                 default:
                     r.Skip();
                     break;
             }
         }
 
-        if (path is null || header is null || sha is null || tensors is null)
+        if (path is null || header is null || sha is null || tensors is null || !seen.Contains("metadata"))
         {
-            throw JsonRead.Error("a file needs \"path\", \"sha256\", \"header\" and \"tensors\"", file, start);
+            throw JsonRead.Error("a file needs \"path\", \"sha256\", \"header\", \"metadata\" and \"tensors\"", file, start);
         }
 
-        IReadOnlyDictionary<string, string>? metadata = CheckHeader(path, header, tensors, file);
-        return new ManifestFile(path, header, sha.Value, [.. tensors], metadata);
+        IReadOnlyDictionary<string, string>? recorded = CheckHeader(path, header, tensors, file);
+        bool same = recorded is null
+            ? metadata is null
+            : metadata is not null && metadata.Count == recorded.Count && recorded.All(p => metadata.TryGetValue(p.Key, out string? v) && v == p.Value);
+        if (!same)
+        {
+            throw JsonRead.Error($"the metadata of '{path}' differs from the __metadata__ of its header", file, start);
+        }
+
+        return new ManifestFile(path, header, sha.Value, [.. tensors], recorded);
     }
 
     /// <summary>
@@ -466,6 +495,25 @@ internal static class ManifestJson
         }
 
         return parsed.Metadata;
+    }
+
+    private static Dictionary<string, string> ParseMetadata(ref Utf8JsonReader r, string file)
+    {
+        JsonRead.Expect(ref r, JsonTokenType.StartObject, "metadata", file);
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
+        while (true)
+        {
+            JsonRead.Next(ref r, file);
+            if (r.TokenType == JsonTokenType.EndObject)
+            {
+                return metadata;
+            }
+
+            string key = JsonRead.PropertyName(ref r, seen, file);
+            JsonRead.Next(ref r, file);
+            metadata[key] = JsonRead.String(ref r, $"metadata '{key}'", file);
+        }
     }
 
     private static List<ManifestTensor> ParseTensors(ref Utf8JsonReader r, string file, long bodyOffset)

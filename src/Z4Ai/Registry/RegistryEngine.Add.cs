@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.ExceptionServices;
 using System.Security.Cryptography;
 using Z4Ai.Delta;
 using Z4Ai.Integrity;
@@ -191,7 +192,14 @@ internal sealed partial class RegistryEngine
                 raw, usable[i].Reference, usable[i].Candidate.Table, c.Info.DType, id, Options.DeltaChunkSize, Options.Effort);
             if (usable.Count > 1 && Options.MaxDegreeOfParallelism > 1)
             {
-                Parallel.For(0, usable.Count, new ParallelOptions { MaxDegreeOfParallelism = Options.MaxDegreeOfParallelism, CancellationToken = ct }, EncodeOne);
+                try
+                {
+                    Parallel.For(0, usable.Count, new ParallelOptions { MaxDegreeOfParallelism = Options.MaxDegreeOfParallelism, CancellationToken = ct }, EncodeOne);
+                }
+                catch (AggregateException ex)
+                {
+                    ExceptionDispatchInfo.Capture(ex.Flatten().InnerExceptions[0]).Throw();
+                }
             }
             else
             {

@@ -86,6 +86,7 @@ public class ManifestJsonTests
     [TestCase("\"storage\": \"scratch\"", "\"storage\": \"delta-parent\"", Z4AiErrorKind.InvalidContainer, "depth 1 or more")]
     [TestCase("\"created\": \"", "\"created\": \"yesterday", Z4AiErrorKind.InvalidContainer, "UTC time")]
     [TestCase("\"header\": \"", "\"header\": \"!!", Z4AiErrorKind.InvalidContainer, "not valid base64")]
+    [TestCase("\"format\": \"pt\"", "\"format\": \"np\"", Z4AiErrorKind.InvalidContainer, "differs from the __metadata__")]
     public void Parse_ResignedBodyWithABadField_ThrowsAPreciseError(string find, string replace, Z4AiErrorKind kind, string message)
     {
         Manifest m = Sample(isBase: false);

@@ -174,6 +174,7 @@ public class ModelRegistryTests
     {
         var ex = Assert.Throws<Z4AiFormatException>(() => ModelRegistry.Open(new LocalBlobStore(_store)));
         Assert.That(ex!.Message, Does.Contain("not a Z4Ai registry").And.Contain("registry.json"));
+        Assert.That(Directory.Exists(_store), Is.False, "opening a mistyped path leaves nothing behind");
     }
 
     [Test]
