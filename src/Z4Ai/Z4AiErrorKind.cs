@@ -48,4 +48,11 @@ public enum Z4AiErrorKind
     ReferenceMismatch,
     /// <summary>An I/O operation failed; the inner exception has the details.</summary>
     Io,
+    /// <summary>A model registry has no version of the requested name.</summary>
+    VersionNotFound,
+    /// <summary>
+    /// A model registry refused a change that conflicts with its state: the version name is taken (perhaps by a
+    /// concurrent writer), other versions depend on the one to remove, or another process holds the registry lock.
+    /// </summary>
+    Conflict,
 }
