@@ -7,6 +7,7 @@ var runners = new Dictionary<string, Func<string[], int>>(StringComparer.Ordinal
     ["format"] = FormatThroughput.Run,
     ["make-large"] = LargeModelFile.Run,
     ["delta-corpus"] = Z4Ai.Benchmarks.Delta.DeltaCorpus.Run,
+    ["lossy-pareto"] = Z4Ai.Benchmarks.Lossy.LossyPareto.Run,
 };
 
 if (args.Length > 0 && runners.TryGetValue(args[0], out Func<string[], int>? run))
