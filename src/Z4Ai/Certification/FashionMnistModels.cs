@@ -22,7 +22,7 @@ internal static class FashionMnistModels
         string recipe = string.Create(
             CultureInfo.InvariantCulture,
             $"mlp-784-{t.Hidden}-10;train={train.Sha256};n={train.Count};epochs={t.BaseEpochs};lr={t.LearningRate:R};batch={t.BatchSize};seed={t.Seed};"
-            + $"ft-n={t.FineTuneExamples};ft-epochs={t.FineTuneEpochs};ft-class={t.FineTuneClass}x{t.FineTuneClassWeight};v1");
+            + $"ft-n={t.FineTuneExamples};ft-epochs={t.FineTuneEpochs};ft-class={t.FineTuneClass}x{t.FineTuneClassWeight};v2");
         if (HasRecipe(basePath, "base;" + recipe) && HasRecipe(fineTunePath, "finetune;" + recipe))
         {
             return (basePath, fineTunePath);

@@ -168,9 +168,12 @@ internal static class MlpTrainer
             return 0;
         }
 
+        // ln 2 split in two (Cody and Waite): k · Ln2High is exact, so r keeps full precision even for large k.
         const double Ln2 = 0.6931471805599453;
+        const double Ln2High = 6.93147180369123816490e-01;
+        const double Ln2Low = 1.90821492927058770002e-10;
         double k = Math.Round(x / Ln2, MidpointRounding.ToEven);
-        double r = x - (k * Ln2);
+        double r = (x - (k * Ln2High)) - (k * Ln2Low);
         double term = 1;
         double sum = 1;
         for (int i = 1; i <= 13; i++)
