@@ -78,7 +78,7 @@ public static class LossyPareto
             ("sparse top 10%, refined on inputs", new LossyOptions { Tier = LossyTier.Sparse, SparseFraction = 0.10, RefineScales = true, Calibration = calibration }),
             ("sparse top 5%, refined on inputs", new LossyOptions { Tier = LossyTier.Sparse, SparseFraction = 0.05, RefineScales = true, Calibration = calibration }),
             ("sparse drop-and-rescale 10%", new LossyOptions { Tier = LossyTier.Sparse, SparseFraction = 0.10, DropAndRescale = true, Seed = 1 }),
-            ("1bit mean |d|", new LossyOptions { Tier = LossyTier.OneBit }),
+            ("1bit, mean magnitude scale", new LossyOptions { Tier = LossyTier.OneBit }),
             ("1bit refined on inputs", new LossyOptions { Tier = LossyTier.OneBit, RefineScales = true, Calibration = calibration }),
         };
 
