@@ -29,16 +29,30 @@ internal static class LossySymbols
         if (symbols.Length > 0)
         {
             (EntropyMethod method, long estimate) = EntropyCoder.Choose(symbols, effort, bits, rowLength);
+            using var coded = new ArrayPoolBufferWriter<byte>(Math.Max(256, (int)Math.Min(int.MaxValue / 2, estimate + 1024)));
             if (estimate < packedLength)
             {
-                using var coded = new ArrayPoolBufferWriter<byte>(Math.Max(256, (int)Math.Min(int.MaxValue / 2, estimate + 1024)));
                 EntropyCoder.Encode(symbols, method, bits, rowLength, coded);
-                if (coded.WrittenCount < packedLength)
+            }
+
+            // The context-mixing estimate is conservative; at Max effort it is worth coding to find out.
+            if (effort == CompressionEffort.Max && method != EntropyMethod.ContextMixing)
+            {
+                using var mixed = new ArrayPoolBufferWriter<byte>(Math.Max(256, coded.WrittenCount + 1024));
+                EntropyCoder.Encode(symbols, EntropyMethod.ContextMixing, bits, rowLength, mixed);
+                if (coded.WrittenCount == 0 || mixed.WrittenCount < coded.WrittenCount)
                 {
-                    WriteHeader(output, (byte)method, coded.WrittenCount);
-                    output.Write(coded.WrittenSpan);
-                    return;
+                    coded.Clear();
+                    coded.Write(mixed.WrittenSpan);
+                    method = EntropyMethod.ContextMixing;
                 }
+            }
+
+            if (coded.WrittenCount > 0 && coded.WrittenCount < packedLength)
+            {
+                WriteHeader(output, (byte)method, coded.WrittenCount);
+                output.Write(coded.WrittenSpan);
+                return;
             }
         }
 
