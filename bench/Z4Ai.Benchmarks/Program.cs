@@ -8,6 +8,8 @@ var runners = new Dictionary<string, Func<string[], int>>(StringComparer.Ordinal
     ["make-large"] = LargeModelFile.Run,
     ["delta-corpus"] = Z4Ai.Benchmarks.Delta.DeltaCorpus.Run,
     ["corpus"] = Z4Ai.Benchmarks.Corpus.CorpusRunner.Run,
+    ["lossy-pareto"] = Z4Ai.Benchmarks.Lossy.LossyPareto.Run,
+    ["registry"] = Z4Ai.Benchmarks.Registry.RegistryBench.Run,
 };
 
 if (args.Length > 0 && runners.TryGetValue(args[0], out Func<string[], int>? run))

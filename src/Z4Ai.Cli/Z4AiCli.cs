@@ -22,6 +22,7 @@ public static class Z4AiCli
             DeltaCommand.Create(),
             UndeltaCommand.Create(),
             DemoCommand.Create(),
+            CertifyCommand.Create(),
             RegistryCommand.Create("registry"), RegistryCommand.Create("model-zoo"),
         };
         return root;

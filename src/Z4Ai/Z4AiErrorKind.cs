@@ -55,4 +55,10 @@ public enum Z4AiErrorKind
     /// concurrent writer), other versions depend on the one to remove, or another process holds the registry lock.
     /// </summary>
     Conflict,
+    /// <summary>A fidelity certificate does not match the lossy delta it is presented with, or is inconsistent.</summary>
+    CertificateMismatch,
+    /// <summary>A lossy result has no passing fidelity certificate and storing it was not forced.</summary>
+    CertificationRequired,
+    /// <summary>An evaluator failed: it crashed, printed something that is not the expected JSON, or its data is missing.</summary>
+    EvaluatorFailed,
 }
