@@ -98,7 +98,42 @@ internal static class DemoCommand
         bool deltaExact = Sha256(tuned).SequenceEqual(Sha256(tunedRestored));
         rows.Add(("restore fine-tune", deltaExact ? "byte-exact from base + delta" : "DIFFERENT"));
 
-        return Report(o, rows, exact && deltaExact && verify.Passed ? ExitCodes.Ok : ExitCodes.IntegrityFailure);
+        bool registryOk = RunRegistry(dir, plain, baseModel, rows);
+
+        return Report(o, rows, exact && deltaExact && registryOk && verify.Passed ? ExitCodes.Ok : ExitCodes.IntegrityFailure);
+    }
+
+    /// <summary>A model family in a registry: the base, a fine-tune and three consecutive checkpoints.</summary>
+    private static bool RunRegistry(string dir, string basePath, Dictionary<string, Tensor> baseModel, List<(string Step, string Result)> rows)
+    {
+        var registry = ModelRegistry.Init(new LocalBlobStore(Path.Combine(dir, "zoo")), basePath, "base");
+        long inFull = new FileInfo(basePath).Length;
+        Dictionary<string, Tensor> previous = DemoModelFamily.CreateFineTune(baseModel, 0.05, 2);
+        string parent = "base";
+        string lastPath = basePath;
+        string[] names = ["finetune", "ckpt-1", "ckpt-2", "ckpt-3"];
+        for (int i = 0; i < names.Length; i++)
+        {
+            if (i > 0)
+            {
+                previous = DemoModelFamily.CreateFineTune(previous, 0.3, (ulong)(2 + i));
+            }
+
+            lastPath = Path.Combine(dir, names[i] + ".safetensors");
+            SafeTensorsCompat.SaveFile(previous, lastPath, new Dictionary<string, string> { ["format"] = "pt" }, new SaveOptions { Format = StorageFormat.SafeTensors });
+            registry.Add(lastPath, names[i], parent);
+            inFull += new FileInfo(lastPath).Length;
+            parent = names[i];
+        }
+
+        long stored = registry.GetStoredBytes() + registry.List().Sum(v => v.ManifestBytes);
+        rows.Add(("registry family", $"{registry.List().Count} versions: {Units.Bytes(inFull)} in full -> {Units.Bytes(stored)} stored ({Units.Ratio((double)inFull / stored)})"));
+        string restored = Path.Combine(dir, "ckpt-3.restored.safetensors");
+        registry.Get("ckpt-3", restored);
+        bool exact = Sha256(lastPath).SequenceEqual(Sha256(restored));
+        bool verified = registry.Verify().Passed;
+        rows.Add(("registry get ckpt-3", $"{(exact ? "byte-exact" : "DIFFERENT")}; verify: {(verified ? "PASS" : "FAIL")}"));
+        return exact && verified;
     }
 
     private static int Report(TextWriter o, List<(string Step, string Result)> rows, int code)
