@@ -210,4 +210,38 @@ public class LossyDeltaCliTests
         Assert.That(u.ExitCode, Is.EqualTo(ExitCodes.Ok), u.ToString());
         Assert.That(u.Output, Does.Contain("tuned.safetensors"));
     }
+
+    [Test]
+    public async Task Delta_TensorTierOverride_KeepsMatchingTensorsExact()
+    {
+        CliResult d = await CliHarness.RunAsync("delta", _tuned, "--base", _base, "--tier", "1bit", "--tensor-tier", "*q_proj*=lossless", "--force", "-o", Delta);
+        Assert.That(d.ExitCode, Is.EqualTo(ExitCodes.Ok), d.ToString());
+        LossyDeltaInfo info = LossyDelta.Inspect(Delta);
+        Assert.That(info.Tensors.Where(t => t.Name.Contains("q_proj", StringComparison.Ordinal)), Is.Not.Empty.And.All.Matches<LossyTensorInfo>(t => t.IsExact));
+        // The demo fine-tune changes q_proj and v_proj alike, so v_proj shows the override is what kept q_proj exact.
+        Assert.That(info.Tensors.Where(t => t.Name.Contains("v_proj", StringComparison.Ordinal)).Any(t => !t.IsExact), Is.True);
+    }
+
+    [TestCase("--tensor-tier", "q_proj")]
+    [TestCase("--tensor-tier", "*=int3")]
+    [TestCase("--outliers", "1.5")]
+    [TestCase("--keep", "-0.1")]
+    [TestCase("--group-size", "-4")]
+    public async Task Delta_BadTierSetting_IsAUsageErrorAndWritesNothing(string option, string value)
+    {
+        CliResult d = await CliHarness.RunAsync("delta", _tuned, "--base", _base, "--tier", "int4", option, value, "--force", "-o", Delta);
+        Assert.That(d.ExitCode, Is.EqualTo(ExitCodes.Usage), d.ToString());
+        Assert.That(d.Error, Does.Contain(option));
+        Assert.That(LeftOvers(), Is.Empty);
+    }
+
+    [Test]
+    public async Task Delta_MissingDataSet_FailsNamingItAndWritesNothing()
+    {
+        string missing = Path.Combine(_dir, "no-such-data");
+        CliResult d = await CliHarness.RunAsync("delta", _tuned, "--base", _base, "--tier", "int8", "--certify", "fashion-mnist", "--data", missing, "-o", Delta);
+        Assert.That(d.ExitCode, Is.Not.EqualTo(ExitCodes.Ok), d.ToString());
+        Assert.That(d.Error, Does.Contain("no-such-data"));
+        Assert.That(LeftOvers(), Is.Empty);
+    }
 }

@@ -32,6 +32,18 @@ internal static class LossyDeltaCli
 
         public Option<double> MaxDrop { get; } = new("--max-drop") { Description = "the largest allowed drop of the metric, in its units (accuracy points for fashion-mnist)", DefaultValueFactory = _ => 0.2 };
 
+        public Option<string[]> TensorTier { get; } = new("--tensor-tier")
+        {
+            Description = "override the tier of the tensors matching a name or glob (* and ?): PATTERN=TIER, repeatable; e.g. '*.lm_head.*=lossless'",
+            AllowMultipleArgumentsPerToken = false,
+        };
+
+        public Option<int> GroupSize { get; } = new("--group-size") { Description = "values per quantization scale (0: one scale per row)", DefaultValueFactory = _ => 0 };
+
+        public Option<double?> Outliers { get; } = new("--outliers") { Description = "int4: the fraction of largest-magnitude delta values kept exactly (default 0.005)" };
+
+        public Option<double?> Keep { get; } = new("--keep") { Description = "sparse: the fraction of delta values kept (default 0.05)" };
+
         public Option<double> MinP { get; } = new("--min-p") { Description = "the smallest allowed exact McNemar p-value when the evaluator gives per-example results", DefaultValueFactory = _ => 0.05 };
 
         public void AddTo(Command command)
@@ -43,6 +55,46 @@ internal static class LossyDeltaCli
             command.Options.Add(Limit);
             command.Options.Add(MaxDrop);
             command.Options.Add(MinP);
+            command.Options.Add(TensorTier);
+            command.Options.Add(GroupSize);
+            command.Options.Add(Outliers);
+            command.Options.Add(Keep);
+        }
+
+        /// <summary>The tier settings from the command line; every value is checked before any work starts.</summary>
+        public LossyOptions BuildOptions(ParseResult parse, LossyTier tier, CompressionEffort effort)
+        {
+            var options = new LossyOptions { Tier = tier, Effort = effort };
+            try
+            {
+                options.GroupSize = parse.GetValue(GroupSize);
+                if (parse.GetValue(Outliers) is { } outliers)
+                {
+                    options.OutlierFraction = outliers;
+                }
+
+                if (parse.GetValue(Keep) is { } keep)
+                {
+                    options.SparseFraction = keep;
+                }
+            }
+            catch (ArgumentOutOfRangeException ex)
+            {
+                throw new CliUsageException($"--group-size/--outliers/--keep: {ex.Message.Split(Environment.NewLine)[0]}");
+            }
+
+            foreach (string pair in parse.GetValue(TensorTier) ?? [])
+            {
+                int eq = pair.LastIndexOf('=');
+                if (eq <= 0 || !LossyTiers.TryParse(pair[(eq + 1)..], out LossyTier? t))
+                {
+                    throw new CliUsageException($"--tensor-tier {pair}: expected PATTERN=TIER with TIER one of lossless, int8, int4, sparse, 1bit");
+                }
+
+                options.TensorTiers.Add(new KeyValuePair<string, LossyTier>(pair[..eq], t.Value));
+            }
+
+            return options;
         }
 
         /// <summary>The evaluator asked for, or null when none was.</summary>
@@ -97,6 +149,7 @@ internal static class LossyDeltaCli
             throw new CliUsageException($"--max-drop/--min-p: {ex.Message.Split(Environment.NewLine)[0]}");
         }
 
+        LossyOptions lossyOptions = options.BuildOptions(parse, tier.Value, effort);
         ICertificationTask? task = options.ResolveTask(parse);
         if (task is null && !force)
         {
@@ -116,7 +169,6 @@ internal static class LossyDeltaCli
         string scratchCertificate = Path.Combine(directory, $".{Path.GetFileName(certificatePath)}.{stamp}.tmp");
         try
         {
-            var lossyOptions = new LossyOptions { Tier = tier.Value, Effort = effort };
             var clock = System.Diagnostics.Stopwatch.StartNew();
             LossyDeltaInfo info = LossyDelta.Compress(targetPath, basePath, scratchDelta, lossyOptions, new ThrottledProgress(context.Error, quiet));
             FidelityCertificate? certificate = task is null ? null : LossyDelta.Certify(scratchDelta, basePath, targetPath, task, criteria);
