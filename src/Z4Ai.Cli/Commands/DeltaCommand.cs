@@ -21,7 +21,7 @@ internal static class DeltaCommand
             "Store TARGET as a lossless delta against --base: tensors are paired by name and shape (then by position, for renamed or re-ordered ones); "
             + "identical tensors cost nothing, changed ones only what changed, new ones are compressed on their own. "
             + "`z4ai undelta` rebuilds TARGET byte for byte from the delta and the same base. "
-            + $"With --tier, store a lossy {LossyDelta.FileExtension} delta instead, certified with --certify or --eval-command (the certificate is written next to it as DELTA.cert.json); "
+            + $"With --tier, store a lossy {LossyDelta.FileExtension} delta instead, certified with --certify or --eval-command (its certificate is written next to it, the .z4al replaced by .cert.json); "
             + "it is refused, and nothing is written, when the certificate does not pass, unless --force.\n" + ExitCodes.HelpText)
         {
             target, @base, output, effort, chunkSize, stats, force, quiet,

@@ -180,7 +180,9 @@ internal static class LossyDeltaCli
             // Throws (and the finally block removes the scratch files) unless the delta may be stored.
             CertificationStatus status = LossyDelta.EnsureCertified(scratchDelta, certificate, force);
             certificate?.Save(scratchCertificate);
-            File.Move(scratchDelta, outputPath, overwrite: true);
+
+            // The certificate goes first: should the last move fail, a certificate bound by SHA-256 to bytes that are
+            // not there claims nothing, whereas a delta next to a stale certificate would look certified.
             if (certificate is not null)
             {
                 File.Move(scratchCertificate, certificatePath, overwrite: true);
@@ -190,6 +192,8 @@ internal static class LossyDeltaCli
                 // A certificate left from an earlier run describes other bytes; it must not sit next to this delta.
                 File.Delete(certificatePath);
             }
+
+            File.Move(scratchDelta, outputPath, overwrite: true);
 
             if (!quiet)
             {
