@@ -15,14 +15,18 @@ internal static class DeltaCommand
         var stats = new Option<bool>("--stats") { Description = "print time, throughput and the process's peak memory" };
         Option<bool> force = CommonOptions.Force();
         Option<bool> quiet = CommonOptions.Quiet();
+        var lossy = new LossyDeltaCli.Options();
         var command = new Command(
             "delta",
             "Store TARGET as a lossless delta against --base: tensors are paired by name and shape (then by position, for renamed or re-ordered ones); "
             + "identical tensors cost nothing, changed ones only what changed, new ones are compressed on their own. "
-            + "`z4ai undelta` rebuilds TARGET byte for byte from the delta and the same base.\n" + ExitCodes.HelpText)
+            + "`z4ai undelta` rebuilds TARGET byte for byte from the delta and the same base. "
+            + $"With --tier, store a lossy {LossyDelta.FileExtension} delta instead, certified with --certify or --eval-command (its certificate is written next to it, the .z4al replaced by .cert.json); "
+            + "it is refused, and nothing is written, when the certificate does not pass, unless --force.\n" + ExitCodes.HelpText)
         {
             target, @base, output, effort, chunkSize, stats, force, quiet,
         };
+        lossy.AddTo(command);
         command.SetAction(parse => CliContext.Run(parse, context =>
         {
             string targetPath = parse.GetValue(target)!;
@@ -35,6 +39,18 @@ internal static class DeltaCommand
 
             RequireFile(targetPath);
             RequireFile(basePath);
+            if (lossy.CertificationWithoutTier(parse))
+            {
+                throw new CliUsageException("--certify and --eval-command certify a lossy delta: add --tier int8|int4|sparse|1bit");
+            }
+
+            if (parse.GetValue(lossy.Tier) is not null)
+            {
+                return LossyDeltaCli.RunDelta(
+                    context, parse, lossy, targetPath, basePath, parse.GetValue(output), CommonOptions.ParseEffort(parse.GetValue(effort)!),
+                    parse.GetValue(force), parse.GetValue(quiet), parse.GetValue(stats));
+            }
+
             CommonOptions.EnsureCanWrite(outputPath, parse.GetValue(force));
             int chunk = Units.ParseSize(parse.GetValue(chunkSize)!);
             if (chunk is < DeltaOptions.MinChunkSize or > DeltaOptions.MaxChunkSize || chunk % 8 != 0)

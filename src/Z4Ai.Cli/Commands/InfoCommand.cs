@@ -12,9 +12,9 @@ internal static class InfoCommand
 
     public static Command Create()
     {
-        var file = new Argument<string>("file") { Description = "a .z4ai container, a .safetensors file or a .z4delta model delta" };
+        var file = new Argument<string>("file") { Description = "a .z4ai container, a .safetensors file, a .z4delta model delta or a .z4al lossy delta" };
         var json = new Option<bool>("--json") { Description = "print JSON instead of a table" };
-        var command = new Command("info", "Show the tensors of a file: dtype, shape, raw and stored size, ratio and codec per tensor, and totals. For a model delta: the base and target model digests and how each tensor is stored (copy, delta with its per-chunk transforms, scratch); the base is not needed.\n" + ExitCodes.HelpText)
+        var command = new Command("info", "Show the tensors of a file: dtype, shape, raw and stored size, ratio and codec per tensor, and totals. For a model delta: the base and target model digests and how each tensor is stored (copy, delta with its per-chunk transforms, scratch); the base is not needed. For a lossy delta: the tier, per-tensor errors and whether its certificate matches and passed.\n" + ExitCodes.HelpText)
         {
             file, json,
         };
@@ -24,6 +24,12 @@ internal static class InfoCommand
             if (!File.Exists(path))
             {
                 throw new FileNotFoundException($"{path}: no such file", path);
+            }
+
+            if (LossyDelta.IsLossyDelta(path))
+            {
+                // Described without the base; the certificate next to it (DELTA.cert.json) is checked against its bytes.
+                return LossyDeltaCli.Info(context, path, parse.GetValue(json));
             }
 
             if (DeltaCodec.IsModelDelta(path))

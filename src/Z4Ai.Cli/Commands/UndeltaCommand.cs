@@ -30,7 +30,8 @@ internal static class UndeltaCommand
         {
             string[] chain = parse.GetValue(deltas)!;
             string basePath = parse.GetValue(@base)!;
-            string outputPath = parse.GetValue(output) ?? DefaultOutput(chain[^1]);
+            bool lossy = chain.Length == 1 && File.Exists(chain[0]) && LossyDelta.IsLossyDelta(chain[0]);
+            string outputPath = parse.GetValue(output) ?? (lossy ? LossyDeltaCli.DefaultUndeltaOutput(chain[0]) : DefaultOutput(chain[^1]));
             if (chain.Contains(CommonOptions.StdioName) || basePath == CommonOptions.StdioName || outputPath == CommonOptions.StdioName)
             {
                 throw new CliUsageException("undelta reads and writes files; standard streams are not supported");
@@ -44,12 +45,23 @@ internal static class UndeltaCommand
             DeltaCommand.RequireFile(basePath);
             CommonOptions.EnsureCanWrite(outputPath, parse.GetValue(force));
             var clock = Stopwatch.StartNew();
-            DeltaCodec.DecompressChain(chain, basePath, outputPath, new ThrottledProgress(context.Error, parse.GetValue(quiet)));
+            if (lossy)
+            {
+                // A lossy delta rebuilds its reconstruction (checked tensor by tensor against the recorded digests), not the target.
+                LossyDelta.Reconstruct(chain[0], basePath, outputPath, new ThrottledProgress(context.Error, parse.GetValue(quiet)));
+            }
+            else
+            {
+                DeltaCodec.DecompressChain(chain, basePath, outputPath, new ThrottledProgress(context.Error, parse.GetValue(quiet)));
+            }
+
             long restored = new FileInfo(outputPath).Length;
             if (!parse.GetValue(quiet))
             {
                 string links = chain.Length == 1 ? chain[0] : $"{chain.Length} deltas ({chain[0]} .. {chain[^1]})";
-                context.Output.WriteLine($"{links} on {basePath} -> {outputPath}: restored {Units.Bytes(restored)}, every tensor verified");
+                context.Output.WriteLine(lossy
+                    ? $"{links} on {basePath} -> {outputPath}: reconstructed {Units.Bytes(restored)} (lossy: an approximation of the target), every tensor verified"
+                    : $"{links} on {basePath} -> {outputPath}: restored {Units.Bytes(restored)}, every tensor verified");
             }
 
             if (parse.GetValue(stats))
