@@ -203,6 +203,13 @@ public sealed class ModelRegistry
         return new SafeTensorsReader(_engine.Open(name, CancellationToken.None));
     }
 
+    /// <summary>Opens a version as the internal file surface (used by <see cref="TensorSource"/>).</summary>
+    internal RegistryTensorFile OpenFile(string name)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        return _engine.Open(name, CancellationToken.None);
+    }
+
     /// <summary>
     /// Re-hashes what one version (or, when <paramref name="name"/> is null, the whole registry) needs: manifests are
     /// validated and every object decoded and checked against its SHA-256. Never throws for corruption: the report

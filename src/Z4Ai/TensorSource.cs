@@ -42,4 +42,46 @@ public static class TensorSource
 
         return new StreamingTensorSource(store, options);
     }
+
+    /// <summary>
+    /// Opens one version of a model registry as a streaming tensor source. Every tensor is checked against the
+    /// SHA-256 the version's manifest records before it is handed out (<see cref="TensorVerification.ExpectedDigest"/>).
+    /// </summary>
+    /// <param name="registry">The open registry.</param>
+    /// <param name="version">The version name.</param>
+    /// <param name="options">Budget and prefetch threads; expected digests, if given, must agree with the manifest.</param>
+    /// <exception cref="Z4AiRegistryException">No such version.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The budget is smaller than the largest tensor.</exception>
+    public static ITensorSource Open(ModelRegistry registry, string version, TensorSourceOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(registry);
+        ArgumentException.ThrowIfNullOrEmpty(version);
+        options ??= new TensorSourceOptions();
+        options.Validate();
+        Registry.RegistryTensorFile file = registry.OpenFile(version);
+        FileTensorStore store;
+        try
+        {
+            IReadOnlyDictionary<string, string> digests = file.GetDigests();
+            if (options.ExpectedDigests is { } expected)
+            {
+                foreach ((string name, string hex) in expected)
+                {
+                    if (digests.TryGetValue(name, out string? recorded) && !string.Equals(recorded, hex, StringComparison.OrdinalIgnoreCase))
+                    {
+                        throw new Z4AiIntegrityException(name, hex.ToLowerInvariant(), recorded, file.FilePath);
+                    }
+                }
+            }
+
+            store = new FileTensorStore(file, digests);
+        }
+        catch
+        {
+            file.Dispose();
+            throw;
+        }
+
+        return new StreamingTensorSource(store, options);
+    }
 }

@@ -26,6 +26,10 @@ internal sealed class RegistryTensorFile : TensorFile
 
     public override StorageFormat Format => StorageFormat.Z4Ai;
 
+    /// <summary>The manifest's SHA-256 of every exposed tensor, lowercase hex, for callers that verify themselves.</summary>
+    public IReadOnlyDictionary<string, string> GetDigests() =>
+        _manifest.ExposedTensors.ToDictionary(t => t.Name, t => t.Sha256.ToString(), StringComparer.Ordinal);
+
     public override string? FilePath { get; }
 
     public override IReadOnlyList<TensorInfo> Tensors => _tensors;
