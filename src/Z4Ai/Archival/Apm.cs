@@ -28,6 +28,16 @@ internal sealed class Apm
         }
     }
 
+    private Apm(Apm other)
+    {
+        _table = (ushort[])other._table.Clone();
+        _rate = other._rate;
+        _index = other._index;
+    }
+
+    /// <summary>A deep copy in the same state.</summary>
+    public Apm Clone() => new(this);
+
     /// <summary>Refines <paramref name="p"/> (12 bits) in <paramref name="context"/>; returns 12 bits.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public int Refine(int p, int context)

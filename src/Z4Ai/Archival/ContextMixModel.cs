@@ -89,11 +89,12 @@ internal sealed class ContextMixModel : ISymbolModel
     private int _matchSmIndex;
 
     // Mixing.
-    private readonly int[] _inputs;
+    private readonly short[] _inputs;
+    private readonly int _stateLimit;
     private readonly Mixer _mixer0;
     private readonly Mixer _mixer1;
     private readonly Mixer _mixer2;
-    private readonly int[] _finalInputs;
+    private readonly short[] _finalInputs;
     private readonly Mixer _final;
     private readonly Apm _apm1;
     private readonly Apm _apm2;
@@ -107,6 +108,12 @@ internal sealed class ContextMixModel : ISymbolModel
         _settings = settings;
         _preset = ContextMixPreset.Get(settings.Preset);
         _kinds = _preset.Contexts;
+        string? ctxOverride = Environment.GetEnvironmentVariable("Z4AI_CTX");
+        if (ctxOverride is not null)
+        {
+            _kinds = ctxOverride.Split(',').Select(x => (ContextKind)byte.Parse(x)).ToArray();
+        }
+
         int tableBytes = 1 << settings.TableBits;
         _groupMask = (tableBytes >> 6) - 1;
         _o1Base = tableBytes;
@@ -129,24 +136,86 @@ internal sealed class ContextMixModel : ISymbolModel
             _matchSm[i] = 1u << 31;
         }
 
+        _stateLimit = Tune.V[0] != 0 ? Tune.V[0] : _preset.StateLimit;
+        int rate = Tune.V[1] != 0 ? Tune.V[1] : _preset.MixerRate;
+        int apmRate = Tune.V[5] != 0 ? Tune.V[5] : 7;
         int inputCount = (_contexts * 2) + 3;
-        _inputs = new int[Mixer.PadInputs(inputCount)];
-        int initial = (1 << 16) / inputCount;
-        _mixer0 = new Mixer(_inputs, 256, _preset.MixerRate, initial);
-        _mixer1 = new Mixer(_inputs, 34 * 8, _preset.MixerRate, initial);
-        _mixer2 = new Mixer(_inputs, 1024, _preset.MixerRate, initial);
-        _finalInputs = new int[Mixer.PadInputs(4)];
-        _final = new Mixer(_finalInputs, 8, 2, 21845);
-        _apm1 = new Apm(256, 7);
-        _apm2 = new Apm(65536, 7);
-        _apm3 = new Apm(65536, 7);
+        _inputs = new short[Mixer.PadInputs(inputCount)];
+        int initial = (1 << 14) / inputCount;
+        _mixer0 = new Mixer(_inputs, 256, rate, initial);
+        _mixer1 = new Mixer(_inputs, 34 * 8 + 256, rate, initial);
+        _mixer2 = new Mixer(_inputs, 1024, rate, initial);
+        _finalInputs = new short[Mixer.PadInputs(4)];
+        _final = new Mixer(_finalInputs, 8, Tune.V[4] != 0 ? Tune.V[4] : 2, 5461);
+        _apm1 = new Apm(256, apmRate);
+        _apm2 = new Apm(65536, apmRate);
+        _apm3 = new Apm(65536, apmRate);
 
         Descriptor = new ModelDescriptor(ModelId, ModelVersion, SettingsBytes(settings));
         StartByte();
     }
 
+    private ContextMixModel(ContextMixModel o)
+    {
+        _settings = o._settings;
+        _preset = o._preset;
+        _kinds = o._kinds;
+        _t = (byte[])o._t.Clone();
+        _groupMask = o._groupMask;
+        _o1Base = o._o1Base;
+        _o0Base = o._o0Base;
+        _contexts = o._contexts;
+        _ptr = (int[])o._ptr.Clone();
+        _slot = (int[])o._slot.Clone();
+        _hash = (uint[])o._hash.Clone();
+        _sm = (uint[])o._sm.Clone();
+        _smIndex = (int[])o._smIndex.Clone();
+        _buffer = (byte[])o._buffer.Clone();
+        _pos = o._pos;
+        _c0 = o._c0;
+        _bitPos = o._bitPos;
+        _c4 = o._c4;
+        _c8 = o._c8;
+        _word0 = o._word0;
+        _word1 = o._word1;
+        _word2 = o._word2;
+        _lineStart = o._lineStart;
+        _previousLineStart = o._previousLineStart;
+        _indent = o._indent;
+        _inIndent = o._inIndent;
+        _lineFirst = o._lineFirst;
+        _bracketStack = o._bracketStack;
+        _depth = o._depth;
+        _keyHash = o._keyHash;
+        _stringHash = o._stringHash;
+        _inString = o._inString;
+        _lastString = o._lastString;
+        _matchTable = (int[])o._matchTable.Clone();
+        _matchMask = o._matchMask;
+        _matchPtr = o._matchPtr;
+        _matchLen = o._matchLen;
+        _matchByte = o._matchByte;
+        _matchBit = o._matchBit;
+        _matchSm = (uint[])o._matchSm.Clone();
+        _matchSmIndex = o._matchSmIndex;
+        _inputs = (short[])o._inputs.Clone();
+        _stateLimit = o._stateLimit;
+        _mixer0 = o._mixer0.CloneOver(_inputs);
+        _mixer1 = o._mixer1.CloneOver(_inputs);
+        _mixer2 = o._mixer2.CloneOver(_inputs);
+        _finalInputs = (short[])o._finalInputs.Clone();
+        _final = o._final.CloneOver(_finalInputs);
+        _apm1 = o._apm1.Clone();
+        _apm2 = o._apm2.Clone();
+        _apm3 = o._apm3.Clone();
+        Descriptor = o.Descriptor;
+    }
+
     /// <inheritdoc />
     public ModelDescriptor Descriptor { get; }
+
+    /// <inheritdoc />
+    public ISymbolModel Clone() => new ContextMixModel(this);
 
     /// <summary>The settings the model was built with.</summary>
     public ContextMixSettings Settings => _settings;
@@ -169,15 +238,17 @@ internal sealed class ContextMixModel : ISymbolModel
     {
         ref byte t = ref MemoryMarshal.GetArrayDataReference(_t);
         ref uint sm = ref MemoryMarshal.GetArrayDataReference(_sm);
-        ref int inputs = ref MemoryMarshal.GetArrayDataReference(_inputs);
+        ref short inputs = ref MemoryMarshal.GetArrayDataReference(_inputs);
+        int known = 0;
         for (int i = 0; i < _contexts; i++)
         {
             int state = Unsafe.Add(ref t, _ptr[i]);
+            known += state != 0 ? 1 : 0;
             int index = (i << 8) | state;
             _smIndex[i] = index;
             int p = (int)(Unsafe.Add(ref sm, index) >> 20);
-            Unsafe.Add(ref inputs, i * 2) = Logistic.Stretch(p);
-            Unsafe.Add(ref inputs, (i * 2) + 1) = (p - 2048) >> 1;
+            Unsafe.Add(ref inputs, i * 2) = (short)Logistic.Stretch(p);
+            Unsafe.Add(ref inputs, (i * 2) + 1) = (short)(Tune.V[2] == 0 ? (p - 2048) >> 1 : 0);
         }
 
         int k = _contexts * 2;
@@ -202,9 +273,9 @@ internal sealed class ContextMixModel : ISymbolModel
             _matchSmIndex = (lenBucket << 1) | (expected - 1);
             int p = (int)(_matchSm[_matchSmIndex] >> 20);
             int st = Logistic.Stretch(p);
-            Unsafe.Add(ref inputs, k) = st;
-            int strength = Math.Min(_matchLen, 32) << 6;
-            Unsafe.Add(ref inputs, k + 1) = expected == 2 ? strength : -strength;
+            Unsafe.Add(ref inputs, k) = (short)st;
+            int strength = Math.Min(_matchLen, 31) << 6;
+            Unsafe.Add(ref inputs, k + 1) = (short)(expected == 2 ? strength : -strength);
         }
         else
         {
@@ -218,11 +289,16 @@ internal sealed class ContextMixModel : ISymbolModel
         int c1 = (int)(_c4 & 0xFF);
         int matchCtx = expected == 0 ? 0 : ((Math.Min(LengthBucket(_matchLen) >> 1, 15) << 1) | (expected - 1)) + 1;
         int s0 = _mixer0.Mix(_c0);
-        int s1 = _mixer1.Mix((matchCtx << 3) | _bitPos);
+        int s1 = Tune.V[7] switch
+        {
+            1 => _mixer1.Mix((matchCtx << 3) | Math.Min(known, 7)),
+            2 => _mixer1.Mix((Math.Min(known, 15) << 4) | (Math.Min(matchCtx, 15))),
+            _ => _mixer1.Mix((matchCtx << 3) | _bitPos),
+        };
         int s2 = _mixer2.Mix((c1 << 2) | (_bitPos >> 1));
-        _finalInputs[0] = s0;
-        _finalInputs[1] = s1;
-        _finalInputs[2] = s2;
+        _finalInputs[0] = (short)s0;
+        _finalInputs[1] = (short)s1;
+        _finalInputs[2] = (short)s2;
         _finalInputs[3] = 256;
         _final.Mix(_bitPos);
         int pm = _final.P;
@@ -231,7 +307,14 @@ internal sealed class ContextMixModel : ISymbolModel
         int a2 = _apm2.Refine(pm, _c0 | (c1 << 8));
         uint h2 = ((_c4 & 0xFFFF) * Mul1) >> 16;
         int a3 = _apm3.Refine(pm, (int)((h2 ^ (uint)(_c0 * 0x1F3)) & 0xFFFF));
-        int pr = ((pm * 2) + a1 + (a2 * 3) + (a3 * 2) + 4) >> 3;
+        int pr = Tune.V[3] switch
+        {
+            1 => (pm + a2 + 1) >> 1,
+            2 => (pm + a1 + a2 + a3 + 2) >> 2,
+            3 => ((pm * 2) + (a2 * 3) + (a3 * 3) + 4) >> 3,
+            4 => pm,
+            _ => ((pm * 2) + a1 + (a2 * 3) + (a3 * 2) + 4) >> 3,
+        };
         return Math.Clamp(pr, 1, 4095);
     }
 
@@ -244,7 +327,7 @@ internal sealed class ContextMixModel : ISymbolModel
         {
             ref byte node = ref Unsafe.Add(ref t, _ptr[i]);
             node = BitHistory.Next(node, bit);
-            UpdateState(ref Unsafe.Add(ref sm, _smIndex[i]), bit, _preset.StateLimit);
+            UpdateState(ref Unsafe.Add(ref sm, _smIndex[i]), bit, _stateLimit);
         }
 
         if (_matchSmIndex >= 0)

@@ -15,14 +15,14 @@ internal readonly record struct ContextMixSettings(ArchivePreset Preset, int Tab
     /// <summary>The smallest context table: 64 KiB.</summary>
     public const int MinTableBits = 16;
 
-    /// <summary>The largest context table: 256 MiB.</summary>
-    public const int MaxTableBits = 28;
+    /// <summary>The largest context table: 64 MiB.</summary>
+    public const int MaxTableBits = 26;
 
     /// <summary>The smallest match table: 4096 entries.</summary>
     public const int MinMatchBits = 12;
 
-    /// <summary>The largest match table: 2^26 entries (256 MiB).</summary>
-    public const int MaxMatchBits = 26;
+    /// <summary>The largest match table: 2^24 entries (64 MiB).</summary>
+    public const int MaxMatchBits = 24;
 
     /// <summary>
     /// Sizes the tables for <paramref name="bytes"/> bytes of history (primer plus block): about 24 table bytes
@@ -31,9 +31,26 @@ internal readonly record struct ContextMixSettings(ArchivePreset Preset, int Tab
     /// </summary>
     public static ContextMixSettings ForLength(ArchivePreset preset, long bytes, int maxTableBits = 24)
     {
-        int tableBits = Math.Clamp(CeilLog2(bytes * 24), MinTableBits, Math.Clamp(maxTableBits, MinTableBits, MaxTableBits));
-        int matchBits = Math.Clamp(CeilLog2(bytes), MinMatchBits, Math.Min(MaxMatchBits, tableBits - 2));
+        int tableBits = Math.Clamp(CeilLog2(bytes * (Tune.V[6] != 0 ? Tune.V[6] : 24)), MinTableBits, Math.Clamp(maxTableBits, MinTableBits, MaxTableBits));
+        int matchBits = Math.Clamp(CeilLog2(bytes) - 1, MinMatchBits, Math.Min(MaxMatchBits, tableBits - 2));
         return new ContextMixSettings(preset, tableBits, matchBits);
+    }
+
+    /// <summary>
+    /// Checks that the tables are no larger than <paramref name="bytes"/> bytes of history could justify (twice
+    /// what <see cref="ForLength"/> picks, or the minimum), so a forged frame cannot make a decoder allocate far
+    /// more memory than the data it claims to hold.
+    /// </summary>
+    public void CheckPlausible(long bytes)
+    {
+        int tableLimit = Math.Max(MinTableBits, CeilLog2(bytes * 48));
+        int matchLimit = Math.Max(MinMatchBits, CeilLog2(bytes) + 1);
+        if (TableBits > tableLimit || MatchBits > matchLimit)
+        {
+            ThrowHelper.Format(
+                Z4AiErrorKind.LimitExceeded,
+                $"context-mixing tables of 2^{TableBits} bytes and 2^{MatchBits} entries are far larger than {bytes} bytes of history need");
+        }
     }
 
     /// <summary>Writes the three setting bytes.</summary>

@@ -15,4 +15,10 @@ internal interface ISymbolModel : IBitModel
     /// continuing a context); the encoder and decoder must call it with the same bytes.
     /// </summary>
     void Learn(ReadOnlySpan<byte> symbols);
+
+    /// <summary>
+    /// A deep copy in the same state, which then evolves independently (a primed model is cloned per block
+    /// instead of being primed again).
+    /// </summary>
+    ISymbolModel Clone();
 }

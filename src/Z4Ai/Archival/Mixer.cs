@@ -1,38 +1,67 @@
-using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Z4Ai.Archival;
 
 /// <summary>
 /// A gated logistic mixer: combines stretched predictions with one of several weight vectors (chosen by a small
-/// context) and learns online by gradient descent on coding cost. All in 32-bit integers: weights are 16.16 fixed
-/// point, sums wrap modulo 2^32 exactly alike in every vector width, so the result does not depend on the CPU.
+/// context) and learns online by gradient descent on coding cost. Inputs and weights are 16-bit integers
+/// (weights 2.14 fixed point), so the dot product is exact in 32 bits and the whole mixer gives the same result
+/// in every vector width and in the scalar oracle.
 /// </summary>
+/// <remarks>
+/// Mix: <c>s = clamp((Σ x·w) >> 14, ±2047)</c>, <c>p = squash(s)</c>. Train on bit y:
+/// <c>e = ((y·4096 − p)·rate) >> 1</c>, <c>w = sat16(w + ((x·e + 2^14) >> 15))</c> (the rounding of
+/// <c>pmulhrsw</c>). Inputs must stay within ±2047 so no product or sum can overflow.
+/// </remarks>
 internal sealed class Mixer
 {
-    private readonly int[] _inputs;
-    private readonly int[] _weights;
+    private readonly short[] _inputs;
+    private readonly short[] _weights;
     private readonly int _stride;
     private readonly int _contexts;
     private readonly int _rate;
     private int _offset;
     private int _p;
 
-    /// <summary>Creates a mixer over <paramref name="inputs"/> (length a multiple of the vector width).</summary>
+    /// <summary>Creates a mixer over <paramref name="inputs"/> (length a multiple of 16).</summary>
     /// <param name="inputs">The shared input vector; unused tail entries must stay 0.</param>
     /// <param name="contexts">The number of weight sets.</param>
-    /// <param name="rate">The learning rate (error multiplier).</param>
-    /// <param name="initialWeight">The starting weight of every input, 16.16 fixed point.</param>
-    public Mixer(int[] inputs, int contexts, int rate, int initialWeight)
+    /// <param name="rate">The learning rate (error multiplier, 1..15).</param>
+    /// <param name="initialWeight">The starting weight of every input, 2.14 fixed point.</param>
+    public Mixer(short[] inputs, int contexts, int rate, int initialWeight)
     {
+        if (inputs.Length % 16 != 0)
+        {
+            throw new ArgumentException("the input vector length must be a multiple of 16", nameof(inputs));
+        }
+
         _inputs = inputs;
         _stride = inputs.Length;
         _contexts = contexts;
-        _rate = rate;
-        _weights = new int[contexts * _stride];
-        _weights.AsSpan().Fill(initialWeight);
+        _rate = Math.Clamp(rate, 1, 15);
+        _weights = new short[contexts * _stride];
+        _weights.AsSpan().Fill((short)initialWeight);
     }
+
+    private Mixer(Mixer other, short[] inputs)
+    {
+        _inputs = inputs;
+        _stride = other._stride;
+        _contexts = other._contexts;
+        _rate = other._rate;
+        _weights = (short[])other._weights.Clone();
+        _offset = other._offset;
+        _p = other._p;
+    }
+
+    /// <summary>A deep copy in the same state that reads <paramref name="inputs"/> (the clone's own input vector).</summary>
+    public Mixer CloneOver(short[] inputs) => new(this, inputs);
+
+    /// <summary>The probability of the last <see cref="Mix"/>, 12 bits.</summary>
+    public int P => _p;
 
     /// <summary>The padded input count: a multiple of every vector width in use.</summary>
     public static int PadInputs(int count) => (count + 15) & ~15;
@@ -41,76 +70,124 @@ internal sealed class Mixer
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public int Mix(int context)
     {
-        _offset = (int)((uint)context % (uint)_contexts) * _stride;
-        int dot = Dot(_inputs, _weights.AsSpan(_offset, _stride));
-        int s = Math.Clamp(dot >> 16, -Logistic.StretchLimit, Logistic.StretchLimit);
+        // Callers pass contexts below the count they declared; the check keeps a model bug inside the array.
+        if ((uint)context >= (uint)_contexts)
+        {
+            context = 0;
+        }
+
+        _offset = context * _stride;
+        ref short w = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_weights), _offset);
+        int dot = Dot(ref MemoryMarshal.GetArrayDataReference(_inputs), ref w, _stride);
+        int s = Math.Clamp(dot >> 14, -Logistic.StretchLimit, Logistic.StretchLimit);
         _p = Logistic.Squash(s);
         return s;
     }
-
-    /// <summary>The probability of the last <see cref="Mix"/>, 12 bits.</summary>
-    public int P => _p;
 
     /// <summary>Trains the weight set used by the last <see cref="Mix"/> on <paramref name="bit"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Update(int bit)
     {
-        int err = ((bit << 12) - _p) * _rate;
-        Train(_inputs, _weights.AsSpan(_offset, _stride), err);
+        int err = (((bit << 12) - _p) * _rate) >> 1;
+        ref short w = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_weights), _offset);
+        Train(ref MemoryMarshal.GetArrayDataReference(_inputs), ref w, _stride, err);
     }
 
-    internal static int Dot(ReadOnlySpan<int> x, ReadOnlySpan<int> w)
+    /// <summary>The exact dot product of <paramref name="length"/> (a multiple of 16) inputs and weights.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static int Dot(ref short x, ref short w, int length)
     {
-        int i = 0;
-        int sum = 0;
-        ref int rx = ref MemoryMarshal.GetReference(x);
-        ref int rw = ref MemoryMarshal.GetReference(w);
-        if (Vector.IsHardwareAccelerated && x.Length >= Vector<int>.Count)
+        if (Avx2.IsSupported)
         {
-            Vector<int> acc = Vector<int>.Zero;
-            for (; i <= x.Length - Vector<int>.Count; i += Vector<int>.Count)
-            {
-                var vx = Vector.LoadUnsafe(ref rx, (nuint)i);
-                var vw = Vector.LoadUnsafe(ref rw, (nuint)i);
-                acc += vx * vw;
-            }
-
-            sum = Vector.Sum(acc);
+            return DotVector256(ref x, ref w, length);
         }
 
-        for (; i < x.Length; i++)
+        if (Sse2.IsSupported)
         {
-            sum += Unsafe.Add(ref rx, i) * Unsafe.Add(ref rw, i);
+            return DotVector128(ref x, ref w, length);
+        }
+
+        return DotScalar(ref x, ref w, length);
+    }
+
+    /// <summary>Adds <c>(x·err + 2^14) >> 15</c> to each weight with 16-bit saturation.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static void Train(ref short x, ref short w, int length, int err)
+    {
+        if (Avx2.IsSupported)
+        {
+            TrainVector256(ref x, ref w, length, err);
+        }
+        else if (Ssse3.IsSupported)
+        {
+            TrainVector128(ref x, ref w, length, err);
+        }
+        else
+        {
+            TrainScalar(ref x, ref w, length, err);
+        }
+    }
+
+    internal static int DotScalar(ref short x, ref short w, int length)
+    {
+        int sum = 0;
+        for (int i = 0; i < length; i++)
+        {
+            sum += Unsafe.Add(ref x, i) * Unsafe.Add(ref w, i);
         }
 
         return sum;
     }
 
-    internal static void Train(ReadOnlySpan<int> x, Span<int> w, int err)
+    internal static int DotVector128(ref short x, ref short w, int length)
     {
-        const int Limit = (1 << 19) - 1;
-        int i = 0;
-        ref int rx = ref MemoryMarshal.GetReference(x);
-        ref int rw = ref MemoryMarshal.GetReference(w);
-        if (Vector.IsHardwareAccelerated && x.Length >= Vector<int>.Count)
+        Vector128<int> acc = Vector128<int>.Zero;
+        for (int i = 0; i < length; i += Vector128<short>.Count)
         {
-            var verr = new Vector<int>(err);
-            var round = new Vector<int>(1 << 13);
-            var hi = new Vector<int>(Limit);
-            var lo = new Vector<int>(-Limit);
-            for (; i <= x.Length - Vector<int>.Count; i += Vector<int>.Count)
-            {
-                var vx = Vector.LoadUnsafe(ref rx, (nuint)i);
-                var vw = Vector.LoadUnsafe(ref rw, (nuint)i);
-                vw += Vector.ShiftRightArithmetic((vx * verr) + round, 14);
-                Vector.Min(Vector.Max(vw, lo), hi).StoreUnsafe(ref rw, (nuint)i);
-            }
+            acc += Sse2.MultiplyAddAdjacent(Vector128.LoadUnsafe(ref x, (nuint)i), Vector128.LoadUnsafe(ref w, (nuint)i));
         }
 
-        for (; i < x.Length; i++)
+        return Vector128.Sum(acc);
+    }
+
+    internal static int DotVector256(ref short x, ref short w, int length)
+    {
+        Vector256<int> acc = Vector256<int>.Zero;
+        for (int i = 0; i < length; i += Vector256<short>.Count)
         {
-            ref int wi = ref Unsafe.Add(ref rw, i);
-            wi = Math.Clamp(wi + (((Unsafe.Add(ref rx, i) * err) + (1 << 13)) >> 14), -Limit, Limit);
+            acc += Avx2.MultiplyAddAdjacent(Vector256.LoadUnsafe(ref x, (nuint)i), Vector256.LoadUnsafe(ref w, (nuint)i));
+        }
+
+        return Vector256.Sum(acc);
+    }
+
+    internal static void TrainScalar(ref short x, ref short w, int length, int err)
+    {
+        for (int i = 0; i < length; i++)
+        {
+            ref short wi = ref Unsafe.Add(ref w, i);
+            int delta = ((Unsafe.Add(ref x, i) * err) + (1 << 14)) >> 15;
+            wi = (short)Math.Clamp(wi + delta, short.MinValue, short.MaxValue);
+        }
+    }
+
+    internal static void TrainVector128(ref short x, ref short w, int length, int err)
+    {
+        Vector128<short> e = Vector128.Create((short)err);
+        for (int i = 0; i < length; i += Vector128<short>.Count)
+        {
+            Vector128<short> delta = Ssse3.MultiplyHighRoundScale(Vector128.LoadUnsafe(ref x, (nuint)i), e);
+            Sse2.AddSaturate(Vector128.LoadUnsafe(ref w, (nuint)i), delta).StoreUnsafe(ref w, (nuint)i);
+        }
+    }
+
+    internal static void TrainVector256(ref short x, ref short w, int length, int err)
+    {
+        Vector256<short> e = Vector256.Create((short)err);
+        for (int i = 0; i < length; i += Vector256<short>.Count)
+        {
+            Vector256<short> delta = Avx2.MultiplyHighRoundScale(Vector256.LoadUnsafe(ref x, (nuint)i), e);
+            Avx2.AddSaturate(Vector256.LoadUnsafe(ref w, (nuint)i), delta).StoreUnsafe(ref w, (nuint)i);
         }
     }
 }
