@@ -1,22 +1,24 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics.X86;
 
 namespace Z4Ai.Archival;
 
 /// <summary>
-/// The archival context-mixing model (model id 1): order-0 and order-1 direct contexts, a preset's hashed
-/// contexts (orders 2 to 8, words, columns, indentation, brackets, keys), a match model, two gated mixers and a
-/// final mixer, then two adaptive probability maps. Integer arithmetic only.
+/// The archival context-mixing model (model id 1, version 1): order-0 and order-1 direct contexts, a preset's
+/// hashed contexts (orders 2 to 8, words, columns, indentation, brackets, keys), a match model, three gated
+/// mixers combined by a final mixer, and an adaptive probability map. Integer arithmetic only.
 /// </summary>
 /// <remarks>
 /// <para>Hashed contexts live in one table of 16-byte slots: a check byte and the 15 bit-history states of a
-/// nibble's binary tree. Each context looks up a slot at the start of each nibble (the context hash plus the high
-/// nibble when coding the low one), probing the four slots of one 64-byte group and replacing the least used on
-/// a miss.</para>
-/// <para>Each context contributes two mixer inputs from its state's adaptive probability p: stretch(p) and
-/// (p - 2048) / 2. The match model follows the longest earlier occurrence of the last
-/// <see cref="ContextMixPreset.MatchMinLength"/> bytes and predicts the bit that followed it, with a confidence
-/// learned per match length.</para>
+/// nibble's binary tree. Each context looks up a slot at the start of each nibble (the context hash, plus the
+/// high nibble when coding the low one), probing the four slots of one 64-byte group and replacing the least used
+/// on a miss. Order 0 and order 1 index their states directly.</para>
+/// <para>Each context contributes stretch(p), where p is its state's adaptive probability. The match model adds
+/// its learned confidence and a signed strength growing with the match length. Mixer weight sets are selected
+/// by the partial byte; by how many contexts have seen this point before together with the match state; and by
+/// the previous byte with the bit position. A final mixer, selected by bit position, combines the three, and
+/// an adaptive probability map on the partial byte and previous byte refines the result.</para>
 /// </remarks>
 internal sealed class ContextMixModel : ISymbolModel
 {
@@ -29,90 +31,60 @@ internal sealed class ContextMixModel : ISymbolModel
     private const uint Mul1 = 0x9E3779B1u;
     private const uint Mul2 = 0x85EBCA77u;
     private const uint Mul3 = 0xC2B2AE3Du;
-    private const int MatchLimit = 65535;
-    private const int MatchVerifyLimit = 512;
 
     private static readonly byte[] Priority = BuildPriority();
 
-    private readonly ContextMixSettings _settings;
+    // Reciprocal step sizes 2^17 / (2n + 3): the first visits of a state move its probability far, later ones settle.
+    private static readonly int[] Rates = BuildRates();
+
     private readonly ContextMixPreset _preset;
     private readonly ContextKind[] _kinds;
+    private readonly int _contexts;
 
-    // Tables: [hash slots][order-1: 65536][order-0: 256].
+    // Context states: [hash slots][order-1: 65536][order-0: 256].
     private readonly byte[] _t;
     private readonly int _groupMask;
     private readonly int _o1Base;
     private readonly int _o0Base;
 
-    // Per context (0 = order 0, 1 = order 1, then the hashed ones).
-    private readonly int _contexts;
+    // Per context (0 = order 0, 1 = order 1, then the hashed ones): the state byte in use and its state-map entry.
     private readonly int[] _ptr;
-    private readonly int[] _slot;
-    private readonly uint[] _hash;
-    private readonly uint[] _sm;
     private readonly int[] _smIndex;
+    private readonly uint[] _sm;
 
-    // History.
-    private byte[] _buffer;
-    private int _pos;
+    // Per hashed context: the byte-level hash and the slot of the current nibble.
+    private readonly uint[] _hash;
+    private readonly int[] _slot;
 
-    // Coding state.
-    private int _c0 = 1;
-    private int _bitPos;
-    private uint _c4;
-    private uint _c8;
-
-    // Text state.
-    private uint _word0;
-    private uint _word1;
-    private uint _word2;
-    private int _lineStart;
-    private int _previousLineStart;
-    private int _indent;
-    private bool _inIndent = true;
-    private byte _lineFirst;
-    private uint _bracketStack;
-    private int _depth;
-    private uint _keyHash;
-    private uint _stringHash;
-    private bool _inString;
-    private uint _lastString;
-
-    // Match model.
-    private readonly int[] _matchTable;
-    private readonly int _matchMask;
-    private int _matchPtr;
-    private int _matchLen;
-    private int _matchByte;
-    private int _matchBit;
+    private readonly MatchModel _match;
     private readonly uint[] _matchSm;
     private int _matchSmIndex;
 
-    // Mixing.
     private readonly short[] _inputs;
-    private readonly int _stateLimit;
     private readonly Mixer _mixer0;
     private readonly Mixer _mixer1;
     private readonly Mixer _mixer2;
     private readonly short[] _finalInputs;
     private readonly Mixer _final;
-    private readonly Apm _apm1;
-    private readonly Apm _apm2;
-    private readonly Apm _apm3;
+    private readonly Apm _apm;
+
+    private byte[] _history;
+    private int _pos;
+    private int _c0 = 1;
+    private int _bitPos;
+    private uint _c4;
+    private uint _c8;
+    private TextState _text = TextState.Initial;
 
     /// <summary>Builds a fresh model.</summary>
     /// <param name="settings">The preset and table sizes.</param>
     /// <param name="historyCapacity">The expected history length (primer plus data); the buffer grows if exceeded.</param>
     public ContextMixModel(ContextMixSettings settings, int historyCapacity)
     {
-        _settings = settings;
+        Settings = settings;
         _preset = ContextMixPreset.Get(settings.Preset);
         _kinds = _preset.Contexts;
-        string? ctxOverride = Environment.GetEnvironmentVariable("Z4AI_CTX");
-        if (ctxOverride is not null)
-        {
-            _kinds = ctxOverride.Split(',').Select(x => (ContextKind)byte.Parse(x)).ToArray();
-        }
+        _contexts = 2 + _kinds.Length;
 
         int tableBytes = 1 << settings.TableBits;
         _groupMask = (tableBytes >> 6) - 1;
@@ -120,105 +92,74 @@ internal sealed class ContextMixModel : ISymbolModel
         _o0Base = tableBytes + 65536;
         _t = new byte[tableBytes + 65536 + 256];
 
-        _contexts = 2 + _kinds.Length;
         _ptr = new int[_contexts];
-        _slot = new int[_kinds.Length];
-        _hash = new uint[_kinds.Length];
-        _sm = BuildStateMaps(_contexts);
         _smIndex = new int[_contexts];
+        _sm = BuildStateMaps(_contexts);
+        _hash = new uint[_kinds.Length];
+        _slot = new int[_kinds.Length];
 
-        _buffer = new byte[Math.Max(256, historyCapacity)];
-        _matchMask = (1 << settings.MatchBits) - 1;
-        _matchTable = new int[1 << settings.MatchBits];
-        _matchSm = new uint[64 * 2];
-        for (int i = 0; i < _matchSm.Length; i++)
-        {
-            _matchSm[i] = 1u << 31;
-        }
+        _match = new MatchModel(settings.MatchBits, _preset.MatchMinLength);
+        _matchSm = new uint[64];
+        _matchSm.AsSpan().Fill(1u << 31);
 
-        _stateLimit = Tune.V[0] != 0 ? Tune.V[0] : _preset.StateLimit;
-        int rate = Tune.V[1] != 0 ? Tune.V[1] : _preset.MixerRate;
-        int apmRate = Tune.V[5] != 0 ? Tune.V[5] : 7;
-        int inputCount = (_contexts * 2) + 3;
+        int inputCount = _contexts + 3;
         _inputs = new short[Mixer.PadInputs(inputCount)];
         int initial = (1 << 14) / inputCount;
-        _mixer0 = new Mixer(_inputs, 256, rate, initial);
-        _mixer1 = new Mixer(_inputs, 34 * 8 + 256, rate, initial);
-        _mixer2 = new Mixer(_inputs, 1024, rate, initial);
+        _mixer0 = new Mixer(_inputs, 256, _preset.MixerRate, initial);
+        _mixer1 = new Mixer(_inputs, 256, _preset.MixerRate, initial);
+        _mixer2 = new Mixer(_inputs, 1024, _preset.MixerRate, initial);
         _finalInputs = new short[Mixer.PadInputs(4)];
-        _final = new Mixer(_finalInputs, 8, Tune.V[4] != 0 ? Tune.V[4] : 2, 5461);
-        _apm1 = new Apm(256, apmRate);
-        _apm2 = new Apm(65536, apmRate);
-        _apm3 = new Apm(65536, apmRate);
+        _final = new Mixer(_finalInputs, 8, 2, (1 << 14) / 3);
+        _apm = new Apm(65536, 7);
 
-        Descriptor = new ModelDescriptor(ModelId, ModelVersion, SettingsBytes(settings));
+        _history = new byte[Math.Max(256, historyCapacity)];
+        Descriptor = SymbolModels.ContextMix(settings);
         StartByte();
     }
 
     private ContextMixModel(ContextMixModel o)
     {
-        _settings = o._settings;
+        Settings = o.Settings;
+        Descriptor = o.Descriptor;
         _preset = o._preset;
         _kinds = o._kinds;
+        _contexts = o._contexts;
         _t = (byte[])o._t.Clone();
         _groupMask = o._groupMask;
         _o1Base = o._o1Base;
         _o0Base = o._o0Base;
-        _contexts = o._contexts;
         _ptr = (int[])o._ptr.Clone();
-        _slot = (int[])o._slot.Clone();
-        _hash = (uint[])o._hash.Clone();
-        _sm = (uint[])o._sm.Clone();
         _smIndex = (int[])o._smIndex.Clone();
-        _buffer = (byte[])o._buffer.Clone();
-        _pos = o._pos;
-        _c0 = o._c0;
-        _bitPos = o._bitPos;
-        _c4 = o._c4;
-        _c8 = o._c8;
-        _word0 = o._word0;
-        _word1 = o._word1;
-        _word2 = o._word2;
-        _lineStart = o._lineStart;
-        _previousLineStart = o._previousLineStart;
-        _indent = o._indent;
-        _inIndent = o._inIndent;
-        _lineFirst = o._lineFirst;
-        _bracketStack = o._bracketStack;
-        _depth = o._depth;
-        _keyHash = o._keyHash;
-        _stringHash = o._stringHash;
-        _inString = o._inString;
-        _lastString = o._lastString;
-        _matchTable = (int[])o._matchTable.Clone();
-        _matchMask = o._matchMask;
-        _matchPtr = o._matchPtr;
-        _matchLen = o._matchLen;
-        _matchByte = o._matchByte;
-        _matchBit = o._matchBit;
+        _sm = (uint[])o._sm.Clone();
+        _hash = (uint[])o._hash.Clone();
+        _slot = (int[])o._slot.Clone();
+        _match = o._match.Clone();
         _matchSm = (uint[])o._matchSm.Clone();
         _matchSmIndex = o._matchSmIndex;
         _inputs = (short[])o._inputs.Clone();
-        _stateLimit = o._stateLimit;
         _mixer0 = o._mixer0.CloneOver(_inputs);
         _mixer1 = o._mixer1.CloneOver(_inputs);
         _mixer2 = o._mixer2.CloneOver(_inputs);
         _finalInputs = (short[])o._finalInputs.Clone();
         _final = o._final.CloneOver(_finalInputs);
-        _apm1 = o._apm1.Clone();
-        _apm2 = o._apm2.Clone();
-        _apm3 = o._apm3.Clone();
-        Descriptor = o.Descriptor;
+        _apm = o._apm.Clone();
+        _history = (byte[])o._history.Clone();
+        _pos = o._pos;
+        _c0 = o._c0;
+        _bitPos = o._bitPos;
+        _c4 = o._c4;
+        _c8 = o._c8;
+        _text = o._text;
     }
 
     /// <inheritdoc />
     public ModelDescriptor Descriptor { get; }
 
+    /// <summary>The settings the model was built with.</summary>
+    public ContextMixSettings Settings { get; }
+
     /// <inheritdoc />
     public ISymbolModel Clone() => new ContextMixModel(this);
-
-    /// <summary>The settings the model was built with.</summary>
-    public ContextMixSettings Settings => _settings;
 
     /// <inheritdoc />
     public void Learn(ReadOnlySpan<byte> symbols)
@@ -239,83 +180,62 @@ internal sealed class ContextMixModel : ISymbolModel
         ref byte t = ref MemoryMarshal.GetArrayDataReference(_t);
         ref uint sm = ref MemoryMarshal.GetArrayDataReference(_sm);
         ref short inputs = ref MemoryMarshal.GetArrayDataReference(_inputs);
+        ref int ptr = ref MemoryMarshal.GetArrayDataReference(_ptr);
+        ref int smIndex = ref MemoryMarshal.GetArrayDataReference(_smIndex);
+        int contexts = _contexts;
         int known = 0;
-        for (int i = 0; i < _contexts; i++)
+        for (int i = 0; i < contexts; i++)
         {
-            int state = Unsafe.Add(ref t, _ptr[i]);
+            int state = Unsafe.Add(ref t, Unsafe.Add(ref ptr, i));
             known += state != 0 ? 1 : 0;
             int index = (i << 8) | state;
-            _smIndex[i] = index;
-            int p = (int)(Unsafe.Add(ref sm, index) >> 20);
-            Unsafe.Add(ref inputs, i * 2) = (short)Logistic.Stretch(p);
-            Unsafe.Add(ref inputs, (i * 2) + 1) = (short)(Tune.V[2] == 0 ? (p - 2048) >> 1 : 0);
+            Unsafe.Add(ref smIndex, i) = index;
+            Unsafe.Add(ref inputs, i) = (short)Logistic.Stretch((int)(Unsafe.Add(ref sm, index) >> 20));
         }
 
-        int k = _contexts * 2;
+        // The match model: the expected bit (1 or 2 for 0 or 1) while the partial byte agrees with the match.
         int expected = 0;
-        if (_matchLen > 0)
+        if (_match.Length > 0)
         {
-            int predictedPrefix = (_matchByte | 256) >> (8 - _bitPos);
-            if (predictedPrefix == _c0)
+            int predicted = _match.PredictedByte | 256;
+            if (predicted >> (8 - _bitPos) == _c0)
             {
-                expected = ((_matchByte >> (7 - _bitPos)) & 1) + 1;
+                expected = ((predicted >> (7 - _bitPos)) & 1) + 1;
             }
             else
             {
-                _matchLen = 0;
+                _match.Break();
             }
         }
 
-        _matchBit = expected;
+        int matchContext = 0;
         if (expected != 0)
         {
-            int lenBucket = LengthBucket(_matchLen);
-            _matchSmIndex = (lenBucket << 1) | (expected - 1);
-            int p = (int)(_matchSm[_matchSmIndex] >> 20);
-            int st = Logistic.Stretch(p);
-            Unsafe.Add(ref inputs, k) = (short)st;
-            int strength = Math.Min(_matchLen, 31) << 6;
-            Unsafe.Add(ref inputs, k + 1) = (short)(expected == 2 ? strength : -strength);
+            int bucket = MatchModel.Bucket(_match.Length);
+            _matchSmIndex = (bucket << 1) | (expected - 1);
+            Unsafe.Add(ref inputs, contexts) = (short)Logistic.Stretch((int)(_matchSm[_matchSmIndex] >> 20));
+            int strength = Math.Min(_match.Length, 31) << 6;
+            Unsafe.Add(ref inputs, contexts + 1) = (short)(expected == 2 ? strength : -strength);
+            matchContext = 1 + (Math.Min(bucket >> 2, 6) << 1) + (expected - 1);
         }
         else
         {
             _matchSmIndex = -1;
-            Unsafe.Add(ref inputs, k) = 0;
-            Unsafe.Add(ref inputs, k + 1) = 0;
+            Unsafe.Add(ref inputs, contexts) = 0;
+            Unsafe.Add(ref inputs, contexts + 1) = 0;
         }
 
-        Unsafe.Add(ref inputs, k + 2) = 256;
+        Unsafe.Add(ref inputs, contexts + 2) = 256;
 
         int c1 = (int)(_c4 & 0xFF);
-        int matchCtx = expected == 0 ? 0 : ((Math.Min(LengthBucket(_matchLen) >> 1, 15) << 1) | (expected - 1)) + 1;
-        int s0 = _mixer0.Mix(_c0);
-        int s1 = Tune.V[7] switch
-        {
-            1 => _mixer1.Mix((matchCtx << 3) | Math.Min(known, 7)),
-            2 => _mixer1.Mix((Math.Min(known, 15) << 4) | (Math.Min(matchCtx, 15))),
-            _ => _mixer1.Mix((matchCtx << 3) | _bitPos),
-        };
-        int s2 = _mixer2.Mix((c1 << 2) | (_bitPos >> 1));
-        _finalInputs[0] = (short)s0;
-        _finalInputs[1] = (short)s1;
-        _finalInputs[2] = (short)s2;
+        _finalInputs[0] = (short)_mixer0.Mix(_c0);
+        _finalInputs[1] = (short)_mixer1.Mix((Math.Min(known, 15) << 4) | matchContext);
+        _finalInputs[2] = (short)_mixer2.Mix((c1 << 2) | (_bitPos >> 1));
         _finalInputs[3] = 256;
         _final.Mix(_bitPos);
         int pm = _final.P;
-
-        int a1 = _apm1.Refine(pm, _c0);
-        int a2 = _apm2.Refine(pm, _c0 | (c1 << 8));
-        uint h2 = ((_c4 & 0xFFFF) * Mul1) >> 16;
-        int a3 = _apm3.Refine(pm, (int)((h2 ^ (uint)(_c0 * 0x1F3)) & 0xFFFF));
-        int pr = Tune.V[3] switch
-        {
-            1 => (pm + a2 + 1) >> 1,
-            2 => (pm + a1 + a2 + a3 + 2) >> 2,
-            3 => ((pm * 2) + (a2 * 3) + (a3 * 3) + 4) >> 3,
-            4 => pm,
-            _ => ((pm * 2) + a1 + (a2 * 3) + (a3 * 2) + 4) >> 3,
-        };
-        return Math.Clamp(pr, 1, 4095);
+        int pa = _apm.Refine(pm, _c0 | (c1 << 8));
+        return Math.Clamp((pm + (pa * 3) + 2) >> 2, 1, 4095);
     }
 
     /// <inheritdoc />
@@ -323,11 +243,14 @@ internal sealed class ContextMixModel : ISymbolModel
     {
         ref byte t = ref MemoryMarshal.GetArrayDataReference(_t);
         ref uint sm = ref MemoryMarshal.GetArrayDataReference(_sm);
+        ref int ptr = ref MemoryMarshal.GetArrayDataReference(_ptr);
+        ref int smIndex = ref MemoryMarshal.GetArrayDataReference(_smIndex);
+        int limit = _preset.StateLimit;
         for (int i = 0; i < _contexts; i++)
         {
-            ref byte node = ref Unsafe.Add(ref t, _ptr[i]);
+            ref byte node = ref Unsafe.Add(ref t, Unsafe.Add(ref ptr, i));
             node = BitHistory.Next(node, bit);
-            UpdateState(ref Unsafe.Add(ref sm, _smIndex[i]), bit, _stateLimit);
+            UpdateState(ref Unsafe.Add(ref sm, Unsafe.Add(ref smIndex, i)), bit, limit);
         }
 
         if (_matchSmIndex >= 0)
@@ -339,9 +262,7 @@ internal sealed class ContextMixModel : ISymbolModel
         _mixer1.Update(bit);
         _mixer2.Update(bit);
         _final.Update(bit);
-        _apm1.Update(bit);
-        _apm2.Update(bit);
-        _apm3.Update(bit);
+        _apm.Update(bit);
 
         _c0 = (_c0 << 1) | bit;
         _bitPos++;
@@ -350,31 +271,30 @@ internal sealed class ContextMixModel : ISymbolModel
             EndByte((byte)_c0);
             StartByte();
         }
-        else if (_bitPos == 4)
+        else
         {
-            uint nibble = (uint)_c0;
-            for (int i = 0; i < _kinds.Length; i++)
+            if (_bitPos == 4)
             {
-                _slot[i] = Find(Finalize(_hash[i] + (nibble * Mul2)));
+                uint nibble = (uint)_c0;
+                for (int i = 0; i < _hash.Length; i++)
+                {
+                    _slot[i] = (int)Finalize(_hash[i] + (nibble * Mul2));
+                    Prefetch((uint)_slot[i]);
+                }
+
+                for (int i = 0; i < _hash.Length; i++)
+                {
+                    _slot[i] = Find((uint)_slot[i]);
+                }
             }
 
             SetPointers();
         }
-        else
-        {
-            SetPointers();
-        }
-    }
-
-    private static byte[] SettingsBytes(ContextMixSettings settings)
-    {
-        byte[] bytes = new byte[ContextMixSettings.Length];
-        settings.Write(bytes);
-        return bytes;
     }
 
     private static uint[] BuildStateMaps(int contexts)
     {
+        // Each state starts at the estimate its counts imply, (n1 + 1/2) / (n0 + n1 + 1).
         var table = new uint[contexts * 256];
         for (int g = 0; g < contexts; g++)
         {
@@ -401,9 +321,6 @@ internal sealed class ContextMixModel : ISymbolModel
         return priority;
     }
 
-    // Reciprocal step 2^17 / (2n + 3): the first visits move far, later ones settle.
-    private static readonly int[] Rates = BuildRates();
-
     private static int[] BuildRates()
     {
         var rates = new int[1024];
@@ -415,13 +332,14 @@ internal sealed class ContextMixModel : ISymbolModel
         return rates;
     }
 
+    // A state-map entry: 22-bit probability above a 10-bit visit count.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void UpdateState(ref uint entry, int bit, int limit)
     {
         uint v = entry;
         int n = (int)(v & 1023);
         int p = (int)(v >> 10);
-        p += (int)(((long)((bit << 22) - p) * Rates[n]) >> 17);
+        p += (int)(((long)((bit << 22) - p) * Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(Rates), n)) >> 17);
         if (n < limit)
         {
             n++;
@@ -429,16 +347,6 @@ internal sealed class ContextMixModel : ISymbolModel
 
         entry = ((uint)p << 10) | (uint)n;
     }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static int LengthBucket(int length) => length switch
-    {
-        < 16 => length,
-        < 32 => 16 + ((length - 16) >> 2),
-        < 64 => 20 + ((length - 32) >> 3),
-        < 512 => 24 + ((length - 64) >> 6),
-        _ => 31,
-    };
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static uint Finalize(uint h)
@@ -454,9 +362,8 @@ internal sealed class ContextMixModel : ISymbolModel
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static uint Hash(uint kind, uint a, uint b) => Finalize((a * Mul1) ^ (b * Mul2) ^ ((kind + 1) * Mul3));
 
-    // Returns the table offset of the slot for hash h: the matching slot of its group, or the least used one,
-    // cleared and claimed.
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    // The table offset of the slot for hash h: the slot of its 64-byte group with the matching check byte, or the
+    // least used one, cleared and claimed.
     private int Find(uint h)
     {
         ref byte t = ref MemoryMarshal.GetArrayDataReference(_t);
@@ -490,12 +397,14 @@ internal sealed class ContextMixModel : ISymbolModel
     private void SetPointers()
     {
         int c0 = _c0;
-        int nibbleNode = _bitPos < 4 ? c0 : ((c0 & ((1 << (_bitPos - 4)) - 1)) | (1 << (_bitPos - 4)));
+
+        // The node of the nibble's binary tree: 1, then 2..3, 4..7, 8..15, restarting at the second nibble.
+        int node = _bitPos < 4 ? c0 : (c0 & ((1 << (_bitPos - 4)) - 1)) | (1 << (_bitPos - 4));
         _ptr[0] = _o0Base + c0;
         _ptr[1] = _o1Base + (int)((_c4 & 0xFF) << 8) + c0;
-        for (int i = 0; i < _kinds.Length; i++)
+        for (int i = 0; i < _slot.Length; i++)
         {
-            _ptr[i + 2] = _slot[i] + nibbleNode;
+            _ptr[i + 2] = _slot[i] + node;
         }
     }
 
@@ -506,6 +415,13 @@ internal sealed class ContextMixModel : ISymbolModel
         for (int i = 0; i < _kinds.Length; i++)
         {
             _hash[i] = ContextHash(_kinds[i]);
+            Prefetch(_hash[i]);
+        }
+
+        // The match model's work overlaps the slot fetches just started.
+        if (_pos > 0)
+        {
+            _match.Update(_history, _pos, _c4, _c8);
         }
 
         for (int i = 0; i < _kinds.Length; i++)
@@ -516,199 +432,65 @@ internal sealed class ContextMixModel : ISymbolModel
         SetPointers();
     }
 
+    private void EndByte(byte c)
+    {
+        if (_pos == _history.Length)
+        {
+            Array.Resize(ref _history, _history.Length * 2);
+        }
+
+        _history[_pos++] = c;
+        _c8 = (_c8 << 8) | (_c4 >> 24);
+        _c4 = (_c4 << 8) | c;
+        _text.Update(c, _pos, _preset.WordDigits);
+    }
+
+    // Starts loading the slot group of hash h into the cache; a hint only, it changes no result.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private unsafe void Prefetch(uint h)
+    {
+        if (Sse.IsSupported)
+        {
+            int group = (int)(h & (uint)_groupMask) << 6;
+            Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_t), group)));
+        }
+    }
+
     private uint ContextHash(ContextKind kind)
     {
         uint c4 = _c4;
         uint c1 = c4 & 0xFF;
         uint k = (uint)kind;
-        switch (kind)
+        ref TextState s = ref _text;
+        return kind switch
         {
-            case ContextKind.Order2:
-                return Hash(k, c4 & 0xFFFF, 0);
-            case ContextKind.Order3:
-                return Hash(k, c4 & 0xFFFFFF, 0);
-            case ContextKind.Order4:
-                return Hash(k, c4, 0);
-            case ContextKind.Order5:
-                return Hash(k, c4, _c8 & 0xFF);
-            case ContextKind.Order6:
-                return Hash(k, c4, _c8 & 0xFFFF);
-            case ContextKind.Order8:
-                return Hash(k, c4, _c8);
-            case ContextKind.Word:
-                return _word0 != 0 ? Hash(k, _word0, 0) : Hash(k, _word1, c1 | 0x100);
-            case ContextKind.WordPair:
-                return Hash(k, _word0 ^ (_word1 * Mul3), _word0 != 0 ? 0 : c1 | 0x100);
-            case ContextKind.WordTriple:
-                return Hash(k, _word0 ^ (_word1 * Mul3), _word2);
-            case ContextKind.Column:
-                return Hash(k, Above(), c1);
-            case ContextKind.ColumnPosition:
-                return Hash(k, Above(), (uint)Math.Min(_pos - _lineStart, 255));
-            case ContextKind.Indent:
-                return Hash(k, (uint)Math.Min(_indent, 255) | ((uint)_lineFirst << 8), c1 | ((uint)(_inIndent ? 1 : 0) << 8));
-            case ContextKind.Bracket:
-                return Hash(k, (_bracketStack & 0xFF) | ((uint)Math.Min(_depth, 63) << 8), c1);
-            case ContextKind.Key:
-                return Hash(k, _keyHash ^ ((uint)Math.Min(_depth, 63) * Mul1), _inString ? c1 | 0x100 : c1);
-            case ContextKind.Skip1:
-                return Hash(k, c4 & 0xFF00, 0);
-            case ContextKind.Skip2:
-                return Hash(k, c4 & 0xFFFF00, 0);
-            case ContextKind.Stride4:
-                return Hash(k, c4 & 0xFF0000FF, 0);
-            case ContextKind.CoarseOrder2:
-                return Hash(k, c4 & 0xF0F0, 0);
-            default:
-                return Hash(k, 0, 0);
-        }
+            ContextKind.Order2 => Hash(k, c4 & 0xFFFF, 0),
+            ContextKind.Order3 => Hash(k, c4 & 0xFFFFFF, 0),
+            ContextKind.Order4 => Hash(k, c4, 0),
+            ContextKind.Order5 => Hash(k, c4, _c8 & 0xFF),
+            ContextKind.Order6 => Hash(k, c4, _c8 & 0xFFFF),
+            ContextKind.Order8 => Hash(k, c4, _c8),
+            ContextKind.Word => s.Word0 != 0 ? Hash(k, s.Word0, 0) : Hash(k, s.Word1, c1 | 0x100),
+            ContextKind.WordPair => Hash(k, s.Word0 ^ (s.Word1 * Mul3), s.Word0 != 0 ? 0 : c1 | 0x100),
+            ContextKind.WordTriple => Hash(k, s.Word0 ^ (s.Word1 * Mul3), s.Word2),
+            ContextKind.Column => Hash(k, Above(), c1),
+            ContextKind.ColumnPosition => Hash(k, Above(), (uint)Math.Min(_pos - s.LineStart, 255)),
+            ContextKind.Indent => Hash(k, (uint)Math.Min(s.Indent, 255) | ((uint)s.LineFirst << 8), c1 | ((s.InIndent ? 1u : 0u) << 8)),
+            ContextKind.Bracket => Hash(k, (s.Brackets & 0xFF) | ((uint)Math.Min(s.Depth, 63) << 8), c1),
+            ContextKind.Key => Hash(k, s.Key ^ ((uint)Math.Min(s.Depth, 63) * Mul1), s.InString ? c1 | 0x100 : c1),
+            ContextKind.Skip1 => Hash(k, c4 & 0xFF00, 0),
+            ContextKind.Skip2 => Hash(k, c4 & 0xFFFF00, 0),
+            ContextKind.Stride4 => Hash(k, c4 & 0xFF0000FF, 0),
+            ContextKind.CoarseOrder2 => Hash(k, c4 & 0xF0F0, 0),
+            _ => Hash(k, 0, 0),
+        };
     }
 
+    // The byte in the same column of the previous line, or 0 past its end.
     private uint Above()
     {
-        int column = _pos - _lineStart;
-        int previousLength = _lineStart - _previousLineStart;
-        return column < previousLength ? _buffer[_previousLineStart + column] : 0u;
-    }
-
-    private bool IsWordByte(int c) =>
-        (uint)((c | 0x20) - 'a') < 26u || c >= 128 || (_preset.WordDigits && ((uint)(c - '0') < 10u || c == '_'));
-
-    private void EndByte(byte c)
-    {
-        if (_pos == _buffer.Length)
-        {
-            Array.Resize(ref _buffer, _buffer.Length * 2);
-        }
-
-        _buffer[_pos++] = c;
-        _c8 = (_c8 << 8) | (_c4 >> 24);
-        _c4 = (_c4 << 8) | c;
-
-        UpdateText(c);
-        UpdateMatch(c);
-    }
-
-    private void UpdateText(byte c)
-    {
-        if (IsWordByte(c))
-        {
-            int folded = (uint)(c - 'A') < 26u ? c + 32 : c;
-            _word0 = (_word0 + (uint)folded + 1) * 0x2F0B4C6Du;
-            if (_word0 == 0)
-            {
-                _word0 = 1;
-            }
-        }
-        else if (_word0 != 0)
-        {
-            _word2 = _word1;
-            _word1 = _word0;
-            _word0 = 0;
-        }
-
-        if (c == (byte)'\n')
-        {
-            _previousLineStart = _lineStart;
-            _lineStart = _pos;
-            _indent = 0;
-            _inIndent = true;
-            _lineFirst = 0;
-        }
-        else if (_inIndent)
-        {
-            if (c is (byte)' ' or (byte)'\t')
-            {
-                _indent++;
-            }
-            else
-            {
-                _inIndent = false;
-                _lineFirst = c;
-            }
-        }
-
-        switch (c)
-        {
-            case (byte)'"' when !_inString:
-                _inString = true;
-                _stringHash = 0;
-                break;
-            case (byte)'"':
-                _inString = false;
-                _lastString = _stringHash;
-                break;
-            case (byte)':' when !_inString:
-                _keyHash = _lastString;
-                break;
-            case (byte)'(' or (byte)'[' or (byte)'{' when !_inString:
-                _bracketStack = (_bracketStack << 8) | c;
-                _depth++;
-                break;
-            case (byte)')' or (byte)']' or (byte)'}' when !_inString:
-                _bracketStack >>= 8;
-                _depth = Math.Max(0, _depth - 1);
-                break;
-            case (byte)',' when !_inString:
-                break;
-            default:
-                if (_inString)
-                {
-                    _stringHash = (_stringHash + c + 1) * 0x01000193u;
-                }
-
-                break;
-        }
-    }
-
-    private void UpdateMatch(byte c)
-    {
-        int minLength = _preset.MatchMinLength;
-        if (_matchLen > 0 && _matchPtr < _pos - 1 && _buffer[_matchPtr] == c)
-        {
-            _matchPtr++;
-            if (_matchLen < MatchLimit)
-            {
-                _matchLen++;
-            }
-        }
-        else
-        {
-            _matchLen = 0;
-        }
-
-        if (_pos < minLength)
-        {
-            return;
-        }
-
-        uint h = 0;
-        for (int i = _pos - minLength; i < _pos; i++)
-        {
-            h = (h + _buffer[i] + 1) * Mul1;
-        }
-
-        int slot = (int)(Finalize(h) & (uint)_matchMask);
-        if (_matchLen == 0)
-        {
-            int candidate = _matchTable[slot];
-            if (candidate > 0)
-            {
-                int length = 0;
-                while (length < MatchVerifyLimit && length < candidate && _buffer[candidate - 1 - length] == _buffer[_pos - 1 - length])
-                {
-                    length++;
-                }
-
-                if (length >= minLength)
-                {
-                    _matchLen = length;
-                    _matchPtr = candidate;
-                }
-            }
-        }
-
-        _matchTable[slot] = _pos;
-        _matchByte = _matchLen > 0 ? _buffer[_matchPtr] : 0;
+        int column = _pos - _text.LineStart;
+        int previousLength = _text.LineStart - _text.PreviousLineStart;
+        return column < previousLength ? _history[_text.PreviousLineStart + column] : 0u;
     }
 }

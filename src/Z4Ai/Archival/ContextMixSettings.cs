@@ -31,7 +31,7 @@ internal readonly record struct ContextMixSettings(ArchivePreset Preset, int Tab
     /// </summary>
     public static ContextMixSettings ForLength(ArchivePreset preset, long bytes, int maxTableBits = 24)
     {
-        int tableBits = Math.Clamp(CeilLog2(bytes * (Tune.V[6] != 0 ? Tune.V[6] : 24)), MinTableBits, Math.Clamp(maxTableBits, MinTableBits, MaxTableBits));
+        int tableBits = Math.Clamp(CeilLog2(bytes * 24), MinTableBits, Math.Clamp(maxTableBits, MinTableBits, MaxTableBits));
         int matchBits = Math.Clamp(CeilLog2(bytes) - 1, MinMatchBits, Math.Min(MaxMatchBits, tableBits - 2));
         return new ContextMixSettings(preset, tableBits, matchBits);
     }
