@@ -45,7 +45,8 @@ internal sealed class ArchiveWriter : IDisposable
     /// <summary>Codes a whole buffer into one archive (blocks in parallel when the options allow).</summary>
     public static void Encode(ReadOnlySpan<byte> data, ArchiveOptions options, IBufferWriter<byte> output)
     {
-        ArchiveHeader header = Plan(data, data.Length, options);
+        // Plan from the first block only, as the stream form must, so both produce the same bytes.
+        ArchiveHeader header = Plan(data[..Math.Min(data.Length, options.BlockSize)], data.Length, options);
         int blockSize = header.BlockSize;
         int blocks = data.IsEmpty ? 0 : (int)((data.Length + (long)blockSize - 1) / blockSize);
         var coded = new ArrayPoolBufferWriter<byte>[blocks];

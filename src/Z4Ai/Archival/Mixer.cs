@@ -93,7 +93,7 @@ internal sealed class Mixer
         Train(ref MemoryMarshal.GetArrayDataReference(_inputs), ref w, _stride, err);
     }
 
-    /// <summary>The exact dot product of <paramref name="length"/> (a multiple of 16) inputs and weights.</summary>
+    /// <summary>The exact dot product of <paramref name="length"/> inputs and weights (wrapping modulo 2^32).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static int Dot(ref short x, ref short w, int length)
     {
@@ -102,7 +102,7 @@ internal sealed class Mixer
             return DotVector256(ref x, ref w, length);
         }
 
-        if (Sse2.IsSupported)
+        if (Ssse3.IsSupported)
         {
             return DotVector128(ref x, ref w, length);
         }
@@ -110,7 +110,7 @@ internal sealed class Mixer
         return DotScalar(ref x, ref w, length);
     }
 
-    /// <summary>Adds <c>(x·err + 2^14) >> 15</c> to each weight with 16-bit saturation.</summary>
+    /// <summary>Adds <c>(x·err + 2^14) >> 15</c> to each weight with 16-bit saturation (err is a 16-bit value).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static void Train(ref short x, ref short w, int length, int err)
     {
@@ -142,31 +142,37 @@ internal sealed class Mixer
     internal static int DotVector128(ref short x, ref short w, int length)
     {
         Vector128<int> acc = Vector128<int>.Zero;
-        for (int i = 0; i < length; i += Vector128<short>.Count)
+        int i = 0;
+        for (; i <= length - Vector128<short>.Count; i += Vector128<short>.Count)
         {
             acc += Sse2.MultiplyAddAdjacent(Vector128.LoadUnsafe(ref x, (nuint)i), Vector128.LoadUnsafe(ref w, (nuint)i));
         }
 
-        return Vector128.Sum(acc);
+        // Integer sums wrap identically in any order, so the tail may be added last.
+        return Vector128.Sum(acc) + DotScalar(ref Unsafe.Add(ref x, i), ref Unsafe.Add(ref w, i), length - i);
     }
 
     internal static int DotVector256(ref short x, ref short w, int length)
     {
         Vector256<int> acc = Vector256<int>.Zero;
-        for (int i = 0; i < length; i += Vector256<short>.Count)
+        int i = 0;
+        for (; i <= length - Vector256<short>.Count; i += Vector256<short>.Count)
         {
             acc += Avx2.MultiplyAddAdjacent(Vector256.LoadUnsafe(ref x, (nuint)i), Vector256.LoadUnsafe(ref w, (nuint)i));
         }
 
-        return Vector256.Sum(acc);
+        return Vector256.Sum(acc) + DotScalar(ref Unsafe.Add(ref x, i), ref Unsafe.Add(ref w, i), length - i);
     }
 
     internal static void TrainScalar(ref short x, ref short w, int length, int err)
     {
+        // The vector paths broadcast the error as a 16-bit lane.
+        err = (short)err;
         for (int i = 0; i < length; i++)
         {
             ref short wi = ref Unsafe.Add(ref w, i);
-            int delta = ((Unsafe.Add(ref x, i) * err) + (1 << 14)) >> 15;
+            // pmulhrsw keeps the low 16 bits of the rounded product; so does the oracle.
+            int delta = (short)(((Unsafe.Add(ref x, i) * err) + (1 << 14)) >> 15);
             wi = (short)Math.Clamp(wi + delta, short.MinValue, short.MaxValue);
         }
     }
@@ -174,20 +180,26 @@ internal sealed class Mixer
     internal static void TrainVector128(ref short x, ref short w, int length, int err)
     {
         Vector128<short> e = Vector128.Create((short)err);
-        for (int i = 0; i < length; i += Vector128<short>.Count)
+        int i = 0;
+        for (; i <= length - Vector128<short>.Count; i += Vector128<short>.Count)
         {
             Vector128<short> delta = Ssse3.MultiplyHighRoundScale(Vector128.LoadUnsafe(ref x, (nuint)i), e);
             Sse2.AddSaturate(Vector128.LoadUnsafe(ref w, (nuint)i), delta).StoreUnsafe(ref w, (nuint)i);
         }
+
+        TrainScalar(ref Unsafe.Add(ref x, i), ref Unsafe.Add(ref w, i), length - i, err);
     }
 
     internal static void TrainVector256(ref short x, ref short w, int length, int err)
     {
         Vector256<short> e = Vector256.Create((short)err);
-        for (int i = 0; i < length; i += Vector256<short>.Count)
+        int i = 0;
+        for (; i <= length - Vector256<short>.Count; i += Vector256<short>.Count)
         {
             Vector256<short> delta = Avx2.MultiplyHighRoundScale(Vector256.LoadUnsafe(ref x, (nuint)i), e);
             Avx2.AddSaturate(Vector256.LoadUnsafe(ref w, (nuint)i), delta).StoreUnsafe(ref w, (nuint)i);
         }
+
+        TrainScalar(ref Unsafe.Add(ref x, i), ref Unsafe.Add(ref w, i), length - i, err);
     }
 }
