@@ -20,6 +20,7 @@ public static class Z4AiCli
             VerifyCommand.Create(),
             GetTensorCommand.Create(),
             DemoCommand.Create(),
+            ArchiveCommand.Create(), UnarchiveCommand.Create(),
         };
         return root;
     }

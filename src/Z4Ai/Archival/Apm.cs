@@ -17,14 +17,17 @@ internal sealed class Apm
     /// <summary>Creates a map with <paramref name="contexts"/> contexts, each starting as the identity.</summary>
     public Apm(int contexts, int rate)
     {
-        _table = new ushort[contexts * 33];
+        _table = GC.AllocateUninitializedArray<ushort>(contexts * 33);
         _rate = rate;
+        Span<ushort> row = stackalloc ushort[33];
+        for (int j = 0; j < 33; j++)
+        {
+            row[j] = (ushort)(Logistic.Squash((j - 16) * 128) * 16);
+        }
+
         for (int c = 0; c < contexts; c++)
         {
-            for (int j = 0; j < 33; j++)
-            {
-                _table[(c * 33) + j] = (ushort)(Logistic.Squash((j - 16) * 128) * 16);
-            }
+            row.CopyTo(_table.AsSpan(c * 33, 33));
         }
     }
 

@@ -66,9 +66,10 @@ public class ArchiveHostileTests
     }
 
     [Test]
-    public void Decompress_EveryBitFlip_ThrowsOrRestoresExactly()
+    public void Decompress_BitFlips_ThrowOrRestoreExactly()
     {
-        for (int bit = 0; bit < Sample.Length * 8; bit++)
+        // Every bit of the header and the first block header, then every fifth bit of the payloads and trailer.
+        for (int bit = 0; bit < Sample.Length * 8; bit += bit < 512 ? 1 : 5)
         {
             byte[] flipped = (byte[])Sample.Clone();
             flipped[bit / 8] ^= (byte)(1 << (bit % 8));
