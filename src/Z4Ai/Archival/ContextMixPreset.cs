@@ -7,24 +7,23 @@ namespace Z4Ai.Archival;
 internal sealed class ContextMixPreset
 {
     private static readonly ContextMixPreset ProsePreset = new(
-        [ContextKind.Order2, ContextKind.Order3, ContextKind.Order4, ContextKind.Order5, ContextKind.Order6,
-         ContextKind.Word, ContextKind.WordPair, ContextKind.Column],
+        [ContextKind.Order2, ContextKind.Order3, ContextKind.Order4, ContextKind.Order6, ContextKind.Word, ContextKind.Column],
         matchMinLength: 7,
         mixerRate: 6,
         stateLimit: 1023,
         wordDigits: false);
 
     private static readonly ContextMixPreset CodePreset = new(
-        [ContextKind.Order2, ContextKind.Order3, ContextKind.Order4, ContextKind.Order5, ContextKind.Order6,
-         ContextKind.Word, ContextKind.WordPair, ContextKind.Indent, ContextKind.Bracket],
+        [ContextKind.Order2, ContextKind.Order3, ContextKind.Order4, ContextKind.Order6, ContextKind.Word,
+         ContextKind.Indent, ContextKind.Bracket],
         matchMinLength: 6,
         mixerRate: 6,
         stateLimit: 1023,
         wordDigits: true);
 
     private static readonly ContextMixPreset JsonPreset = new(
-        [ContextKind.Order2, ContextKind.Order3, ContextKind.Order4, ContextKind.Order6, ContextKind.Order8,
-         ContextKind.Word, ContextKind.Column, ContextKind.Key],
+        [ContextKind.Order2, ContextKind.Order3, ContextKind.Order4, ContextKind.Order6, ContextKind.Word,
+         ContextKind.Column, ContextKind.Key],
         matchMinLength: 8,
         mixerRate: 6,
         stateLimit: 1023,

@@ -18,18 +18,18 @@ internal static class ArchiveGolden
     [
         (ArchiveTestData.Utf8(ArchiveTestData.Prose), new ArchiveOptions { Preset = ArchivePreset.Prose },
             "5a3441520101010301150f01011df7616c6d9eeb5500f6bbf8e6ad31d86493e7e3608f5fda3bab43646e470681bf0103bf01"
-            + "271f543b1efbf3d1567d514d606af8befd4ad8cec886caf614feb35de66543933e81d7158a967fcb00bf014ecc8670caa7e6"
+            + "2716f520db51732db7d7af5bbaaebdef37aceb79de9b489f49e179908f14889b049bbc24dbe1d0aa00bf014ecc8670caa7e6"
             + "d2b44c96a341bacbf83681f028164bd4c2927aec256c1a854c"),
         (ArchiveTestData.Repeat(ArchiveTestData.Json, 2), new ArchiveOptions { Preset = ArchivePreset.Json, UsePrimer = false, BlockSize = 200 },
-            "5a3441520101010303100c00c80103c8018101a2ec2e8c736541f1a451bfd3cccc236ea2b0f5bbc4f3788b9f981d9ce9a5c5"
-            + "74b95589393993145402fb7b102fa03ffd7f746c1658d616a1a88d183bc9ca21603f4ecec1f0bef894209fa5bc8fcfac9aca"
-            + "9ef6c67538655423dc4cfd0434dae9d8552ea94841b5b91f086e0ea05596fc89df7c5bfbe17b1c4d3d609b4b01ec55b2037a"
-            + "59df38b5a08185e741024f314fa817caefcc755daa2a7a40d834f9103247e29fbb0a105fae9385c44dffbe373cd13851bd9b"
-            + "c01ce694b0e69cc1acdbe3c861f4e4fe970baeba177e11fdf1a977ebd0d2db384c3cf90313a2320500c202eb561ffb882d09"
-            + "be1ae976708d245f87232e3ca524dc9a52a67d402e6bb1cd22"),
+            "5a3441520101010303100c00c80103c8018001a389da3890368bf3ce43a9ea8e2e2dec27d664b70cc94e613aa9dc24ef412a"
+            + "d2a74f8bcfed148869456d878b956b9c42e40e6863f91cee06714b3f6f7d9e27092c25dfbe5574dfd7e94445811a3529faf1"
+            + "c149cf9330072c3aa79e43b1d7ec067a92d07ccdb7e5cacaeff31dfd87ff547b5c980577da92c4865bcaa2c49b938d037a58"
+            + "e0121279274acdda1469ce6a273d0cb44906767de66f6d3d13e4139c7ee2f1136dd82cf6f9b49fcc76a2d17c979559f3dda3"
+            + "1357ad0e888b140242b5a52fbd0f784cc2668e77d2adc5cf8d9828199dd8bed59869ba05e87d00c202eb561ffb882d09be1a"
+            + "e976708d245f87232e3ca524dc9a52a67d402e6bb1cd22"),
         (ArchiveTestData.Utf8(ArchiveTestData.Code), new ArchiveOptions { Preset = ArchivePreset.Code },
             "5a3441520101010302140f02015c72b1c3e4229e23afe60ee67b453539596de08642de3dbdab1321916d8a08e15d035d0d00"
-            + "7063362579d05c6226c0934a005df25defb7cd3b03c23ffafd832437a3f62b4586eeb4e4f1c3b0c6222d4dbcc218"),
+            + "6f518de78c3502101e259f2c005df25defb7cd3b03c23ffafd832437a3f62b4586eeb4e4f1c3b0c6222d4dbcc218"),
         (ArchiveTestData.Scrambled(40), new ArchiveOptions(),
             "5a34415201000028012828c83496966adfe058ca01d4727ded1955d63ae52e1730eee549fa506166327023982573740c5214"
             + "5c0028ff30fcca0dc786fdea1f5843b855c10ee8d5643765301b8d0f72678ed0e3810d"),
