@@ -17,9 +17,9 @@ internal static class ArchiveGolden
     public static readonly (byte[] Input, ArchiveOptions Options, string Hex)[] Frames =
     [
         (ArchiveTestData.Utf8(ArchiveTestData.Prose), new ArchiveOptions { Preset = ArchivePreset.Prose },
-            "5a3441520101010301150f01011df7616c6d9eeb5500f6bbf8e6ad31d86493e7e3608f5fda3bab43646e470681bf0103bf01"
-            + "2716f520db51732db7d7af5bbaaebdef37aceb79de9b489f49e179908f14889b049bbc24dbe1d0aa00bf014ecc8670caa7e6"
-            + "d2b44c96a341bacbf83681f028164bd4c2927aec256c1a854c"),
+            "5a344152010101030117110101222a2ff661986f089dadc6bcda2da7866cae59d1f5b12e13d7f0dbc0aaa4cc08bf0103bf01"
+            + "250ed4c3dbe77a2f571b9156f1e7c75ecce41905e30af0dc5121d49fd0249c23643a599c9d7800bf014ecc8670caa7e6d2b4"
+            + "4c96a341bacbf83681f028164bd4c2927aec256c1a854c"),
         (ArchiveTestData.Repeat(ArchiveTestData.Json, 2), new ArchiveOptions { Preset = ArchivePreset.Json, UsePrimer = false, BlockSize = 200 },
             "5a3441520101010303100c00c80103c8018001a389da3890368bf3ce43a9ea8e2e2dec27d664b70cc94e613aa9dc24ef412a"
             + "d2a74f8bcfed148869456d878b956b9c42e40e6863f91cee06714b3f6f7d9e27092c25dfbe5574dfd7e94445811a3529faf1"
@@ -28,8 +28,8 @@ internal static class ArchiveGolden
             + "1357ad0e888b140242b5a52fbd0f784cc2668e77d2adc5cf8d9828199dd8bed59869ba05e87d00c202eb561ffb882d09be1a"
             + "e976708d245f87232e3ca524dc9a52a67d402e6bb1cd22"),
         (ArchiveTestData.Utf8(ArchiveTestData.Code), new ArchiveOptions { Preset = ArchivePreset.Code },
-            "5a3441520101010302140f02015c72b1c3e4229e23afe60ee67b453539596de08642de3dbdab1321916d8a08e15d035d0d00"
-            + "6f518de78c3502101e259f2c005df25defb7cd3b03c23ffafd832437a3f62b4586eeb4e4f1c3b0c6222d4dbcc218"),
+            "5a34415201010103021711020121183479ea13a08de01c9427784593dbe12d59f0b9e490cf0ae5aa6a23aef79b5d035d0d00"
+            + "d884a410d4e6b5f4071deaa6005df25defb7cd3b03c23ffafd832437a3f62b4586eeb4e4f1c3b0c6222d4dbcc218"),
         (ArchiveTestData.Scrambled(40), new ArchiveOptions(),
             "5a34415201000028012828c83496966adfe058ca01d4727ded1955d63ae52e1730eee549fa506166327023982573740c5214"
             + "5c0028ff30fcca0dc786fdea1f5843b855c10ee8d5643765301b8d0f72678ed0e3810d"),
@@ -52,8 +52,8 @@ internal static class ArchiveGolden
 
     public static readonly Dictionary<string, string> PrimerSha256 = new()
     {
-        ["prose-v1"] = "1df7616c6d9eeb5500f6bbf8e6ad31d86493e7e3608f5fda3bab43646e470681",
-        ["code-v1"] = "5c72b1c3e4229e23afe60ee67b453539596de08642de3dbdab1321916d8a08e1",
-        ["json-v1"] = "3bcbcd3bdfeaf6b6b6cc9b09fb1ef967a753cef1bb9d6b7157e56af444946f8f",
+        ["prose-v1"] = "222a2ff661986f089dadc6bcda2da7866cae59d1f5b12e13d7f0dbc0aaa4cc08",
+        ["code-v1"] = "21183479ea13a08de01c9427784593dbe12d59f0b9e490cf0ae5aa6a23aef79b",
+        ["json-v1"] = "a9a04343a3ad546fc9ad7b57cdda7a28faa4acdaee4906aca0c1e0e1c8b6ea80",
     };
 }

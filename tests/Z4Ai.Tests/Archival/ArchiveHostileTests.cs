@@ -10,8 +10,12 @@ public class ArchiveHostileTests
 {
     private static readonly byte[] Original = ArchiveTestData.Repeat(ArchiveTestData.Prose, 3);
 
-    // A primed, model-coded sample in two blocks, small enough to damage at every position.
-    private static readonly byte[] Sample = ArchiveCodec.Compress(Original, new ArchiveOptions { BlockSize = 300 });
+    // A model-coded sample in two blocks, small enough to damage at every position (unprimed, so each of the
+    // thousands of decodes builds a small model).
+    private static readonly byte[] Sample = ArchiveCodec.Compress(Original, new ArchiveOptions { BlockSize = 300, UsePrimer = false });
+
+    // The same, primed: its header names the prose primer and its SHA-256.
+    private static readonly byte[] PrimedSample = ArchiveCodec.Compress(Original, new ArchiveOptions { BlockSize = 300 });
 
     private static void AssertOnlyZ4AiOrExact(byte[] archive, string what)
     {
@@ -43,15 +47,36 @@ public class ArchiveHostileTests
     }
 
     [Test]
-    public void Sample_IsPrimedModelCodedAndRoundTrips()
+    public void Samples_AreModelCodedAndRoundTrip()
     {
         ArchiveInfo info = ArchiveCodec.Inspect(Sample);
+        ArchiveInfo primed = ArchiveCodec.Inspect(PrimedSample);
         Assert.Multiple(() =>
         {
-            Assert.That(info.ModelBlocks, Is.EqualTo(2));
-            Assert.That(info.Primer, Is.EqualTo("prose-v1"));
+            Assert.That(info.Blocks, Is.EqualTo(2));
+            Assert.That(info.ModelBlocks, Is.GreaterThanOrEqualTo(1));
+            Assert.That(info.Primer, Is.Null);
+            Assert.That(primed.ModelBlocks, Is.EqualTo(2));
+            Assert.That(primed.Primer, Is.EqualTo("prose-v1"));
         });
         Assert.That(ArchiveCodec.Decompress(Sample), Is.EqualTo(Original));
+        Assert.That(ArchiveCodec.Decompress(PrimedSample), Is.EqualTo(Original));
+    }
+
+    [Test]
+    public void Decompress_PrimedSampleTruncatedOrFlippedInItsHeader_ThrowsZ4AiException()
+    {
+        for (int length = 0; length < 60; length++)
+        {
+            Assert.Throws(Is.InstanceOf<Z4AiException>(), () => ArchiveCodec.Decompress(PrimedSample.AsSpan(0, length)), $"truncated to {length}");
+        }
+
+        for (int bit = 0; bit < 60 * 8; bit += 3)
+        {
+            byte[] flipped = (byte[])PrimedSample.Clone();
+            flipped[bit / 8] ^= (byte)(1 << (bit % 8));
+            AssertOnlyZ4AiOrExact(flipped, $"bit {bit}");
+        }
     }
 
     [Test]
@@ -134,7 +159,7 @@ public class ArchiveHostileTests
     {
         // Header: magic 4, version 1, model id, version, settings length 3, settings 3, primer id, version, SHA-256.
         int digestAt = 4 + 1 + 3 + 3 + 2;
-        byte[] forged = (byte[])Sample.Clone();
+        byte[] forged = (byte[])PrimedSample.Clone();
         forged[digestAt + 5] ^= 0x10;
         var ex = Assert.Throws<Z4AiFormatException>(() => ArchiveCodec.Decompress(forged));
         Assert.Multiple(() =>
@@ -148,7 +173,7 @@ public class ArchiveHostileTests
     [Test]
     public void Decompress_UnknownPrimer_ThrowsUnsupportedVersion()
     {
-        byte[] forged = (byte[])Sample.Clone();
+        byte[] forged = (byte[])PrimedSample.Clone();
         forged[4 + 1 + 3 + 3] = 9;
         var ex = Assert.Throws<Z4AiFormatException>(() => ArchiveCodec.Decompress(forged));
         Assert.That(ex!.Kind, Is.EqualTo(Z4AiErrorKind.UnsupportedVersion));

@@ -96,6 +96,36 @@ emit({"best_metric": None, "best_model_checkpoint": None, "epoch": 3.0, "eval_st
       "num_train_epochs": 3, "save_steps": 500, "total_flos": 1.2345678901234568e+17, "train_batch_size": 8,
       "trial_name": None, "trial_params": None})
 
+# A byte-level BPE tokenizer.json: vocabulary and merges built from the words of the other primers' texts.
+import collections
+words = collections.Counter()
+for name in ("model-card.md", "train.py"):
+    for w in re.findall(r"[A-Za-z]+", open(name, encoding="utf-8").read()):
+        words[w] += 1
+vocab = {}
+for i in range(33, 127):
+    vocab[chr(i)] = len(vocab)
+for ch in ["\u0120", "\u010a", "\u0109"]:
+    vocab[ch] = len(vocab)
+merges = []
+for w, _ in sorted(words.items(), key=lambda t: (-t[1], t[0]))[:1200]:
+    for token in (w, "\u0120" + w, w.lower(), "\u0120" + w.lower()):
+        if token not in vocab:
+            vocab[token] = len(vocab)
+            if len(token) > 1:
+                merges.append(token[:-1] + " " + token[-1])
+tok = {"version": "1.0", "truncation": None, "padding": None,
+       "added_tokens": [{"id": int(k), "content": v["content"], "single_word": False, "lstrip": False, "rstrip": False,
+                         "normalized": False, "special": True} for k, v in added.items()],
+       "normalizer": None,
+       "pre_tokenizer": {"type": "ByteLevel", "add_prefix_space": False, "trim_offsets": True, "use_regex": True},
+       "post_processor": {"type": "ByteLevel", "add_prefix_space": True, "trim_offsets": False, "use_regex": True},
+       "decoder": {"type": "ByteLevel", "add_prefix_space": True, "trim_offsets": True, "use_regex": True},
+       "model": {"type": "BPE", "dropout": None, "unk_token": None, "continuing_subword_prefix": None,
+                 "end_of_word_suffix": None, "fuse_unk": False, "byte_fallback": False, "ignore_merges": False,
+                 "vocab": vocab, "merges": merges}}
+out.append(json.dumps(tok, indent=2, ensure_ascii=False) + "\n")
+
 # JSON lines metrics and a plain text log.
 t = 1714564800
 for step in range(1, 121):
