@@ -25,8 +25,17 @@ public static partial class ArchiveCodec
         byte[] block = GC.AllocateUninitializedArray<byte>(options.BlockSize);
         int filled = ReadFull(source, block);
 
-        // A first block that does not fill up is the whole input; otherwise blocks have the configured size.
-        ArchiveHeader header = ArchiveWriter.Plan(block.AsSpan(0, filled), filled < block.Length ? filled : long.MaxValue, options);
+        // A first block that does not fill up is the whole input: it is coded exactly as the in-memory form does,
+        // so the bytes are identical. Otherwise blocks have the configured size and the header names the model
+        // before any block is coded.
+        if (filled < block.Length)
+        {
+            byte[] archive = Compress(block.AsSpan(0, filled), options);
+            destination.Write(archive);
+            return;
+        }
+
+        ArchiveHeader header = ArchiveWriter.Plan(block.AsSpan(0, filled), long.MaxValue, options);
         using var writer = new ArchiveWriter(header, options.ZstdLevel);
         using var output = new ArrayPoolBufferWriter<byte>();
         writer.WriteHeader(output);

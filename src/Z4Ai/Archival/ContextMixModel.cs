@@ -84,11 +84,6 @@ internal sealed class ContextMixModel : ISymbolModel
         Settings = settings;
         _preset = ContextMixPreset.Get(settings.Preset);
         _kinds = _preset.Contexts;
-        string? ctxOverride = Environment.GetEnvironmentVariable("Z4AI_CTX");
-        if (ctxOverride is not null)
-        {
-            _kinds = ctxOverride.Split(',').Select(x => (ContextKind)byte.Parse(x)).ToArray();
-        }
         _contexts = 2 + _kinds.Length;
 
         int tableBytes = 1 << settings.TableBits;

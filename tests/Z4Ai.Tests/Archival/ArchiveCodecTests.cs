@@ -133,6 +133,19 @@ public class ArchiveCodecTests
     }
 
     [Test]
+    public void StreamForms_EmptyAndRandomInput_MatchTheSpanForms([Values(0, 1, 3000)] int length)
+    {
+        byte[] data = ArchiveTestData.RandomBytes(length, length);
+        using var archive = new MemoryStream();
+        ArchiveCodec.Compress(new MemoryStream(data), archive);
+        Assert.That(archive.ToArray(), Is.EqualTo(ArchiveCodec.Compress(data)));
+        archive.Position = 0;
+        using var restored = new MemoryStream();
+        ArchiveCodec.Decompress(archive, restored);
+        Assert.That(restored.ToArray(), Is.EqualTo(data));
+    }
+
+    [Test]
     public void FileForms_RoundTrip()
     {
         string dir = Path.Combine(Path.GetTempPath(), "z4ai-archive-" + Guid.NewGuid().ToString("N"));
