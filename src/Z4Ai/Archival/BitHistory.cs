@@ -60,7 +60,8 @@ internal static class BitHistory
 
     /// <summary>The state after <paramref name="bit"/> is seen in <paramref name="state"/>.</summary>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
-    public static byte Next(int state, int bit) => NextTable[(state << 1) | bit];
+    public static byte Next(int state, int bit) =>
+        System.Runtime.CompilerServices.Unsafe.Add(ref System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(NextTable), ((state & 255) << 1) | (bit & 1));
 
     /// <summary>The transition table, state * 2 + bit to next state (for the hot loops and the hash test).</summary>
     public static byte[] Transitions => NextTable;

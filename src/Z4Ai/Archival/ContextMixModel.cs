@@ -7,7 +7,7 @@ namespace Z4Ai.Archival;
 /// <summary>
 /// The archival context-mixing model (model id 1, version 1): order-0 and order-1 direct contexts, a preset's
 /// hashed contexts (orders 2 to 8, words, columns, indentation, brackets, keys), a match model, three gated
-/// mixers combined by a final mixer, and an adaptive probability map. Integer arithmetic only.
+/// mixers averaged in the stretched domain, and an adaptive probability map. Integer arithmetic only.
 /// </summary>
 /// <remarks>
 /// <para>Hashed contexts live in one table of 16-byte slots: a check byte and the 15 bit-history states of a
@@ -17,8 +17,8 @@ namespace Z4Ai.Archival;
 /// <para>Each context contributes stretch(p), where p is its state's adaptive probability. The match model adds
 /// its learned confidence and a signed strength growing with the match length. Mixer weight sets are selected
 /// by the partial byte; by how many contexts have seen this point before together with the match state; and by
-/// the previous byte with the bit position. A final mixer, selected by bit position, combines the three, and
-/// an adaptive probability map on the partial byte and previous byte refines the result.</para>
+/// the previous byte with the bit position. Their stretched outputs are averaged, and an adaptive probability
+/// map on the partial byte and previous byte refines the result.</para>
 /// </remarks>
 internal sealed class ContextMixModel : ISymbolModel
 {
@@ -64,8 +64,6 @@ internal sealed class ContextMixModel : ISymbolModel
     private readonly Mixer _mixer0;
     private readonly Mixer _mixer1;
     private readonly Mixer _mixer2;
-    private readonly short[] _finalInputs;
-    private readonly Mixer _final;
     private readonly Apm _apm;
 
     private byte[] _history;
@@ -108,8 +106,6 @@ internal sealed class ContextMixModel : ISymbolModel
         _mixer0 = new Mixer(_inputs, 256, _preset.MixerRate, initial);
         _mixer1 = new Mixer(_inputs, 256, _preset.MixerRate, initial);
         _mixer2 = new Mixer(_inputs, 1024, _preset.MixerRate, initial);
-        _finalInputs = new short[Mixer.PadInputs(4)];
-        _final = new Mixer(_finalInputs, 8, 2, (1 << 14) / 3);
         _apm = new Apm(65536, 7);
 
         _history = new byte[Math.Max(256, historyCapacity)];
@@ -140,8 +136,6 @@ internal sealed class ContextMixModel : ISymbolModel
         _mixer0 = o._mixer0.CloneOver(_inputs);
         _mixer1 = o._mixer1.CloneOver(_inputs);
         _mixer2 = o._mixer2.CloneOver(_inputs);
-        _finalInputs = (short[])o._finalInputs.Clone();
-        _final = o._final.CloneOver(_finalInputs);
         _apm = o._apm.Clone();
         _history = (byte[])o._history.Clone();
         _pos = o._pos;
@@ -228,12 +222,12 @@ internal sealed class ContextMixModel : ISymbolModel
         Unsafe.Add(ref inputs, contexts + 2) = 256;
 
         int c1 = (int)(_c4 & 0xFF);
-        _finalInputs[0] = (short)_mixer0.Mix(_c0);
-        _finalInputs[1] = (short)_mixer1.Mix((Math.Min(known, 15) << 4) | matchContext);
-        _finalInputs[2] = (short)_mixer2.Mix((c1 << 2) | (_bitPos >> 1));
-        _finalInputs[3] = 256;
-        _final.Mix(_bitPos);
-        int pm = _final.P;
+        int s0 = _mixer0.Mix(_c0);
+        int s1 = _mixer1.Mix((Math.Min(known, 15) << 4) | matchContext);
+        int s2 = _mixer2.Mix((c1 << 2) | (_bitPos >> 1));
+
+        // The three mixers are averaged in the stretched domain (a learned final mixer gained nothing).
+        int pm = Logistic.Squash(((s0 + s1 + s2) * 21845) >> 16);
         int pa = _apm.Refine(pm, _c0 | (c1 << 8));
         return Math.Clamp((pm + (pa * 3) + 2) >> 2, 1, 4095);
     }
@@ -261,7 +255,6 @@ internal sealed class ContextMixModel : ISymbolModel
         _mixer0.Update(bit);
         _mixer1.Update(bit);
         _mixer2.Update(bit);
-        _final.Update(bit);
         _apm.Update(bit);
 
         _c0 = (_c0 << 1) | bit;

@@ -18,18 +18,18 @@ internal static class ArchiveGolden
     [
         (ArchiveTestData.Utf8(ArchiveTestData.Prose), new ArchiveOptions { Preset = ArchivePreset.Prose },
             "5a344152010101030117110101222a2ff661986f089dadc6bcda2da7866cae59d1f5b12e13d7f0dbc0aaa4cc08bf0103bf01"
-            + "250ed4c3dbe77a2f571b9156f1e7c75ecce41905e30af0dc5121d49fd0249c23643a599c9d7800bf014ecc8670caa7e6d2b4"
-            + "4c96a341bacbf83681f028164bd4c2927aec256c1a854c"),
+            + "26101a3a79d16aa38fc99e18420acde106f7dec9542c9a89679db9b5de88201c4167a41b7268ab00bf014ecc8670caa7e6d2"
+            + "b44c96a341bacbf83681f028164bd4c2927aec256c1a854c"),
         (ArchiveTestData.Repeat(ArchiveTestData.Json, 2), new ArchiveOptions { Preset = ArchivePreset.Json, UsePrimer = false, BlockSize = 200 },
-            "5a3441520101010303100c00c80103c8018001a389da3890368bf3ce43a9ea8e2e2dec27d664b70cc94e613aa9dc24ef412a"
-            + "d2a74f8bcfed148869456d878b956b9c42e40e6863f91cee06714b3f6f7d9e27092c25dfbe5574dfd7e94445811a3529faf1"
-            + "c149cf9330072c3aa79e43b1d7ec067a92d07ccdb7e5cacaeff31dfd87ff547b5c980577da92c4865bcaa2c49b938d037a58"
-            + "e0121279274acdda1469ce6a273d0cb44906767de66f6d3d13e4139c7ee2f1136dd82cf6f9b49fcc76a2d17c979559f3dda3"
-            + "1357ad0e888b140242b5a52fbd0f784cc2668e77d2adc5cf8d9828199dd8bed59869ba05e87d00c202eb561ffb882d09be1a"
-            + "e976708d245f87232e3ca524dc9a52a67d402e6bb1cd22"),
+            "5a3441520101010303100c00c80103c8017e8a99d2ef4b6ace72fc85b29d1b109915f531b26fa9ab28a0dd286e744f513bf8"
+            + "ba376278a209db98ea7214d514ff04940962fa9f1825f46706cdaf5a80d7dcc650e8147abdf1632d545ec8caeb03b7d95221"
+            + "04090956ab6f7d42c3afb35848665544c63da7abe7e24f29608ee80b348781ee04bce9b5468b94f37a66031b037a57cd4713"
+            + "6490834011822404dba6ee1b911ec481a0ec42157a435a4a6f503a4123fb3accdbd7fad61b3e22aa6e6221ab5e697dd9f517"
+            + "e7f2c88dd4b7939b462ac254e00f4f2773147f988b0e8e45b58565d4fe14ba839ccc00c202eb561ffb882d09be1ae976708d"
+            + "245f87232e3ca524dc9a52a67d402e6bb1cd22"),
         (ArchiveTestData.Utf8(ArchiveTestData.Code), new ArchiveOptions { Preset = ArchivePreset.Code },
             "5a34415201010103021711020121183479ea13a08de01c9427784593dbe12d59f0b9e490cf0ae5aa6a23aef79b5d035d0d00"
-            + "d884a410d4e6b5f4071deaa6005df25defb7cd3b03c23ffafd832437a3f62b4586eeb4e4f1c3b0c6222d4dbcc218"),
+            + "83c98f40992502fd4a09aa6e005df25defb7cd3b03c23ffafd832437a3f62b4586eeb4e4f1c3b0c6222d4dbcc218"),
         (ArchiveTestData.Scrambled(40), new ArchiveOptions(),
             "5a34415201000028012828c83496966adfe058ca01d4727ded1955d63ae52e1730eee549fa506166327023982573740c5214"
             + "5c0028ff30fcca0dc786fdea1f5843b855c10ee8d5643765301b8d0f72678ed0e3810d"),
