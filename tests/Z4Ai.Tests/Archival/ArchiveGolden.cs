@@ -36,8 +36,8 @@ internal static class ArchiveGolden
     ];
 
     public const string SymbolHex =
-        "01010304100ca56d834d157250f39b9887c371aeaa63f72e02c46d706966b232e8e945a69f231f6a079b61ba76e5da222439"
-        + "8159ac428a5d4412aee9c544dbec8ddd";
+        "01010304100c8c5304c739b7941674faa284f4881f5619b8fa245df4fa3b677751478236b410dc3b31764b6ebb9da6b1b118"
+        + "8aaf6f66b0a541b369adc095ed82b18a";
 
     public static byte[] SymbolInput()
     {
