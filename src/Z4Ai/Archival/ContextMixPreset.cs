@@ -9,7 +9,7 @@ internal sealed class ContextMixPreset
     private static readonly ContextMixPreset ProsePreset = new(
         [ContextKind.Order2, ContextKind.Order3, ContextKind.Order4, ContextKind.Order6, ContextKind.Word, ContextKind.Column],
         matchMinLength: 7,
-        mixerRate: 6,
+        mixerRate: 10,
         stateLimit: 1023,
         wordDigits: false);
 
@@ -17,7 +17,7 @@ internal sealed class ContextMixPreset
         [ContextKind.Order2, ContextKind.Order3, ContextKind.Order4, ContextKind.Order6, ContextKind.Word,
          ContextKind.Indent, ContextKind.Bracket],
         matchMinLength: 6,
-        mixerRate: 6,
+        mixerRate: 10,
         stateLimit: 1023,
         wordDigits: true);
 
@@ -25,7 +25,7 @@ internal sealed class ContextMixPreset
         [ContextKind.Order2, ContextKind.Order3, ContextKind.Order4, ContextKind.Order6, ContextKind.Word,
          ContextKind.Column, ContextKind.Key],
         matchMinLength: 8,
-        mixerRate: 6,
+        mixerRate: 10,
         stateLimit: 1023,
         wordDigits: true);
 
@@ -33,7 +33,7 @@ internal sealed class ContextMixPreset
         [ContextKind.Order2, ContextKind.Order3, ContextKind.Order4, ContextKind.Order6,
          ContextKind.Skip1, ContextKind.Skip2, ContextKind.Stride4],
         matchMinLength: 8,
-        mixerRate: 6,
+        mixerRate: 10,
         stateLimit: 1023,
         wordDigits: true);
 

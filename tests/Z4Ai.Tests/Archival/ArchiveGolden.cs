@@ -18,26 +18,26 @@ internal static class ArchiveGolden
     [
         (ArchiveTestData.Utf8(ArchiveTestData.Prose), new ArchiveOptions { Preset = ArchivePreset.Prose },
             "5a344152010101030117110101222a2ff661986f089dadc6bcda2da7866cae59d1f5b12e13d7f0dbc0aaa4cc08bf0103bf01"
-            + "26101a3a79d16aa38fc99e18420acde106f7dec9542c9a89679db9b5de88201c4167a41b7268ab00bf014ecc8670caa7e6d2"
+            + "260fdcd6a315b0636ad7ae259ef3a70bd7a1178a011ae04d815d0d55b6afae9102fb1ae30ec5dd00bf014ecc8670caa7e6d2"
             + "b44c96a341bacbf83681f028164bd4c2927aec256c1a854c"),
         (ArchiveTestData.Repeat(ArchiveTestData.Json, 2), new ArchiveOptions { Preset = ArchivePreset.Json, UsePrimer = false, BlockSize = 200 },
-            "5a3441520101010303100c00c80103c8017e8a99d2ef4b6ace72fc85b29d1b109915f531b26fa9ab28a0dd286e744f513bf8"
-            + "ba376278a209db98ea7214d514ff04940962fa9f1825f46706cdaf5a80d7dcc650e8147abdf1632d545ec8caeb03b7d95221"
-            + "04090956ab6f7d42c3afb35848665544c63da7abe7e24f29608ee80b348781ee04bce9b5468b94f37a66031b037a57cd4713"
-            + "6490834011822404dba6ee1b911ec481a0ec42157a435a4a6f503a4123fb3accdbd7fad61b3e22aa6e6221ab5e697dd9f517"
-            + "e7f2c88dd4b7939b462ac254e00f4f2773147f988b0e8e45b58565d4fe14ba839ccc00c202eb561ffb882d09be1ae976708d"
-            + "245f87232e3ca524dc9a52a67d402e6bb1cd22"),
+            "5a3441520101010303100c00c80103c8017b8a9b211ef3f34c0c333cc71ffbae8cc5b49cdfb6b2f352d276b6166c3e290dc0"
+            + "dce5bd4c6b1c80f8cdc1e0b2f9c99e61ea5db6c775adc643f614946c678cf46e6d60db96c1ce2d1d29c11da345880800d61a"
+            + "fcc14019ee05850cf3d9eed9f439a0adfa24354462df3bb0eb01952a2d01301d04645450f48301abd8037a56cd36c458516d"
+            + "6f5bf681aea46cbdcb28e7a6f948b342d39348639540b8a3fa7fbc23d08c3ebb9f0d9f1dbee3b869dbb8e8cd636f994942c8"
+            + "bded950d9878ca34d0013837875e235a5e6e32e3d047cec199d88b759b6900c202eb561ffb882d09be1ae976708d245f8723"
+            + "2e3ca524dc9a52a67d402e6bb1cd22"),
         (ArchiveTestData.Utf8(ArchiveTestData.Code), new ArchiveOptions { Preset = ArchivePreset.Code },
-            "5a34415201010103021711020121183479ea13a08de01c9427784593dbe12d59f0b9e490cf0ae5aa6a23aef79b5d035d0d00"
-            + "83c98f40992502fd4a09aa6e005df25defb7cd3b03c23ffafd832437a3f62b4586eeb4e4f1c3b0c6222d4dbcc218"),
+            "5a34415201010103021711020121183479ea13a08de01c9427784593dbe12d59f0b9e490cf0ae5aa6a23aef79b5d035d0c00"
+            + "6588f0610deda36e02b72e005df25defb7cd3b03c23ffafd832437a3f62b4586eeb4e4f1c3b0c6222d4dbcc218"),
         (ArchiveTestData.Scrambled(40), new ArchiveOptions(),
             "5a34415201000028012828c83496966adfe058ca01d4727ded1955d63ae52e1730eee549fa506166327023982573740c5214"
             + "5c0028ff30fcca0dc786fdea1f5843b855c10ee8d5643765301b8d0f72678ed0e3810d"),
     ];
 
     public const string SymbolHex =
-        "01010304100c8c5304c739b7941674faa284f4881f5619b8fa245df4fa3b677751478236b410dc3b31764b6ebb9da6b1b118"
-        + "8aaf6f66b0a541b369adc095ed82b18a";
+        "01010304100c8c5318579e161075f043d6eb83b6a31aaec2134cde323ac3d1e380b706d8af92351a0b5b02748d439ae6a85d"
+        + "ca26c3dd3c080e82e7c00ee067";
 
     public static byte[] SymbolInput()
     {
