@@ -27,9 +27,6 @@ internal static class ArchiveConstants
     /// </summary>
     public const int MaxFixedOverhead = 4 + 1 + 1 + 1 + 1 + ModelDescriptor.MaxSettingsLength + 1 + 1 + DigestLength + 4 + 1 + 10 + DigestLength;
 
-    /// <summary>The overhead of each block header.</summary>
-    public const int MaxBlockOverhead = 1 + 4 + 5;
-
     /// <summary>The magic bytes "Z4AR".</summary>
     public static ReadOnlySpan<byte> Magic => "Z4AR"u8;
 }

@@ -1,5 +1,4 @@
 using System.Security.Cryptography;
-using Z4Ai.Integrity;
 using Z4Ai.Internal;
 
 namespace Z4Ai.Archival;
@@ -91,10 +90,4 @@ internal static class ArchiveReader
             throw new Z4AiIntegrityException("archive", Convert.ToHexStringLower(expected), Convert.ToHexStringLower(actual));
         }
     }
-
-    /// <summary>Describes the primer for messages and info: e.g. <c>prose-v1</c>.</summary>
-    public static string? PrimerName(ArchiveHeader header) => header.Primer?.FullName;
-
-    /// <summary>The digest as a value, for callers that keep it.</summary>
-    public static Sha256Digest DigestOf(Layout layout) => new(layout.Digest);
 }

@@ -2,7 +2,7 @@ namespace Z4Ai.Archival;
 
 /// <summary>
 /// A one-byte summary of the bits seen in one context: bounded counts of zeros and ones, biased towards recent
-/// bits, plus the last bit while both counts are small. An adaptive <see cref="StateMap"/> learns what each state
+/// bits, plus the last bit while both counts are small. An adaptive state map (in the model) learns what each state
 /// actually predicts, which is what makes a hashed context useful after only a few visits.
 /// </summary>
 /// <remarks>

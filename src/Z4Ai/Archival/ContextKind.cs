@@ -15,29 +15,14 @@ internal enum ContextKind : byte
     /// <summary>The last four bytes.</summary>
     Order4 = 4,
 
-    /// <summary>The last five bytes.</summary>
-    Order5 = 5,
-
     /// <summary>The last six bytes.</summary>
     Order6 = 6,
-
-    /// <summary>The last eight bytes.</summary>
-    Order8 = 8,
 
     /// <summary>The current word so far (case-folded letters), or the previous word and the separator after it.</summary>
     Word = 16,
 
-    /// <summary>The current word and the previous word.</summary>
-    WordPair = 17,
-
-    /// <summary>The current word and the two words before it.</summary>
-    WordTriple = 18,
-
     /// <summary>The byte above (same column, previous line) and the last byte.</summary>
     Column = 24,
-
-    /// <summary>The column (capped) and the byte above.</summary>
-    ColumnPosition = 25,
 
     /// <summary>The indentation of the line, the line's first character and the last byte.</summary>
     Indent = 32,
@@ -57,6 +42,4 @@ internal enum ContextKind : byte
     /// <summary>The byte four back and the last byte (records of 4 bytes).</summary>
     Stride4 = 50,
 
-    /// <summary>The last two bytes with their low bits masked (coarse order 2 for numeric fields).</summary>
-    CoarseOrder2 = 51,
 }

@@ -6,7 +6,7 @@ namespace Z4Ai.Archival;
 
 /// <summary>
 /// The archival context-mixing model (model id 1, version 1): order-0 and order-1 direct contexts, a preset's
-/// hashed contexts (orders 2 to 8, words, columns, indentation, brackets, keys), a match model, three gated
+/// hashed contexts (orders 2 to 6, words, columns, indentation, brackets, keys, sparse bytes), a match model, three gated
 /// mixers averaged in the stretched domain, and an adaptive probability map. Integer arithmetic only.
 /// </summary>
 /// <remarks>
@@ -460,21 +460,15 @@ internal sealed class ContextMixModel : ISymbolModel
             ContextKind.Order2 => Hash(k, c4 & 0xFFFF, 0),
             ContextKind.Order3 => Hash(k, c4 & 0xFFFFFF, 0),
             ContextKind.Order4 => Hash(k, c4, 0),
-            ContextKind.Order5 => Hash(k, c4, _c8 & 0xFF),
             ContextKind.Order6 => Hash(k, c4, _c8 & 0xFFFF),
-            ContextKind.Order8 => Hash(k, c4, _c8),
             ContextKind.Word => s.Word0 != 0 ? Hash(k, s.Word0, 0) : Hash(k, s.Word1, c1 | 0x100),
-            ContextKind.WordPair => Hash(k, s.Word0 ^ (s.Word1 * Mul3), s.Word0 != 0 ? 0 : c1 | 0x100),
-            ContextKind.WordTriple => Hash(k, s.Word0 ^ (s.Word1 * Mul3), s.Word2),
             ContextKind.Column => Hash(k, Above(), c1),
-            ContextKind.ColumnPosition => Hash(k, Above(), (uint)Math.Min(_pos - s.LineStart, 255)),
             ContextKind.Indent => Hash(k, (uint)Math.Min(s.Indent, 255) | ((uint)s.LineFirst << 8), c1 | ((s.InIndent ? 1u : 0u) << 8)),
             ContextKind.Bracket => Hash(k, (s.Brackets & 0xFF) | ((uint)Math.Min(s.Depth, 63) << 8), c1),
             ContextKind.Key => Hash(k, s.Key ^ ((uint)Math.Min(s.Depth, 63) * Mul1), s.InString ? c1 | 0x100 : c1),
             ContextKind.Skip1 => Hash(k, c4 & 0xFF00, 0),
             ContextKind.Skip2 => Hash(k, c4 & 0xFFFF00, 0),
             ContextKind.Stride4 => Hash(k, c4 & 0xFF0000FF, 0),
-            ContextKind.CoarseOrder2 => Hash(k, c4 & 0xF0F0, 0),
             _ => Hash(k, 0, 0),
         };
     }

@@ -12,9 +12,6 @@ internal struct TextState
     /// <summary>The hash of the previous word.</summary>
     public uint Word1;
 
-    /// <summary>The hash of the word before that.</summary>
-    public uint Word2;
-
     /// <summary>The position just after the last line feed.</summary>
     public int LineStart;
 
@@ -71,7 +68,6 @@ internal struct TextState
         }
         else if (Word0 != 0)
         {
-            Word2 = Word1;
             Word1 = Word0;
             Word0 = 0;
         }
