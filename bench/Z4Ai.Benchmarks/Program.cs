@@ -10,6 +10,7 @@ var runners = new Dictionary<string, Func<string[], int>>(StringComparer.Ordinal
     ["corpus"] = Z4Ai.Benchmarks.Corpus.CorpusRunner.Run,
     ["lossy-pareto"] = Z4Ai.Benchmarks.Lossy.LossyPareto.Run,
     ["registry"] = Z4Ai.Benchmarks.Registry.RegistryBench.Run,
+    ["archive-corpus"] = Z4Ai.Benchmarks.Archival.ArchiveCorpus.Run,
 };
 
 if (args.Length > 0 && runners.TryGetValue(args[0], out Func<string[], int>? run))

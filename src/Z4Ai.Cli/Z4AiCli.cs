@@ -24,6 +24,7 @@ public static class Z4AiCli
             DemoCommand.Create(),
             CertifyCommand.Create(),
             RegistryCommand.Create("registry"), RegistryCommand.Create("model-zoo"),
+            ArchiveCommand.Create(), UnarchiveCommand.Create(),
         };
         return root;
     }

@@ -17,13 +17,13 @@ public partial class LayeringTests
         ["Integrity"] = 3,
         ["Transforms"] = 4,
         ["Entropy"] = 5,
-        ["Archival"] = 5,
-        ["Codecs"] = 6,
-        ["Delta"] = 7,
-        ["Format"] = 8,
-        ["Certification"] = 9,
-        ["Registry"] = 10,
-        ["Runtime"] = 11,
+        ["Archival"] = 6,
+        ["Codecs"] = 7,
+        ["Delta"] = 8,
+        ["Format"] = 9,
+        ["Certification"] = 10,
+        ["Registry"] = 11,
+        ["Runtime"] = 12,
     };
 
     private static readonly string[] KernelFolders = ["Planes", "Transforms", "Entropy", "Codecs"];

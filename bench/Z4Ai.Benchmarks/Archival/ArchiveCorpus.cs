@@ -1,0 +1,304 @@
+using System.Diagnostics;
+using System.IO.Compression;
+using Z4Ai.Archival;
+
+namespace Z4Ai.Benchmarks.Archival;
+
+/// <summary>
+/// The archival tier's ratio and speed table: prose, Python (and C# when the machine has enough of it) and JSON at
+/// 10 KB, 100 KB and 1 MB, taken from text installed on this machine, against <c>xz -9e</c>, <c>zstd -19</c> and
+/// <c>zstd -19 -D primer</c> (the same primer as a raw dictionary), all in the same run. Run with
+/// <c>dotnet run -c Release --project bench/Z4Ai.Benchmarks -- archive-corpus [--sizes 10K,100K,1M] [--reps N]</c>.
+/// </summary>
+/// <remarks>
+/// Corpora are discovered deterministically (sorted paths, concatenated until the largest size) and the runner
+/// prints which files it took. Prose: README, NEWS, FAQ, *.txt and *.md files (gzipped or not) of installed
+/// packages' documentation. Python: the standard library's top-level modules. C#: *.cs files of installed SDKs
+/// and packages. JSON: *.json data files of installed packages. None of these is in a primer. Timings are the
+/// best of <c>--reps</c> runs (default 2) of the whole in-memory archive call, priming included (a primed model is
+/// cached per process, so repeated calls pay for priming once).
+/// </remarks>
+public static class ArchiveCorpus
+{
+    public static int Run(string[] args)
+    {
+        int[] sizes = [10_000, 100_000, 1_000_000];
+        int reps = 2;
+        for (int i = 0; i + 1 < args.Length; i++)
+        {
+            if (args[i] == "--sizes")
+            {
+                sizes = args[++i].Split(',').Select(ParseSize).ToArray();
+            }
+            else if (args[i] == "--reps")
+            {
+                reps = Math.Max(1, int.Parse(args[++i]));
+            }
+        }
+
+        int largest = sizes.Max();
+        Console.WriteLine($"machine: {Environment.ProcessorCount} cores, {System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture}, .NET {Environment.Version}, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}");
+        Console.WriteLine($"tools: {Version("xz", "--version")}; {Version("zstd", "--version")}{(HasTool("zpaq") ? "; zpaq (-method 5)" : string.Empty)}");
+        Console.WriteLine();
+
+        var corpora = new List<(string Name, ArchivePreset Preset, byte[] Data)>();
+        Add(corpora, "prose", ArchivePreset.Prose, ProseFiles(), largest);
+        Add(corpora, "python", ArchivePreset.Code, PythonFiles(), largest);
+        Add(corpora, "csharp", ArchivePreset.Code, CSharpFiles(), largest);
+        Add(corpora, "json", ArchivePreset.Json, JsonFiles(), largest);
+        Console.WriteLine();
+
+        bool zpaq = HasTool("zpaq");
+        Console.WriteLine("| corpus | size | xz -9e | zstd -19 | zstd -19 -D primer |" + (zpaq ? " zpaq -m5 |" : string.Empty)
+            + " Z4Ai no primer | Z4Ai primed | vs xz (no primer) | vs xz (primed) | vs zstd -19 -D primer | model enc MB/s | model dec MB/s | archive enc MB/s |");
+        Console.WriteLine("| --- | ---: | ---: | ---: | ---: |" + (zpaq ? " ---: |" : string.Empty) + " ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+        string temp = Path.Combine(Path.GetTempPath(), "z4ai-archive-corpus-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(temp);
+        try
+        {
+            foreach ((string name, ArchivePreset preset, byte[] all) in corpora)
+            {
+                Primer primer = Primer.ForPreset(preset)!;
+                string primerPath = Path.Combine(temp, primer.FullName + ".txt");
+                File.WriteAllBytes(primerPath, primer.Bytes.ToArray());
+                foreach (int size in sizes)
+                {
+                    if (all.Length < size)
+                    {
+                        continue;
+                    }
+
+                    byte[] data = all.AsSpan(0, size).ToArray();
+                    string input = Path.Combine(temp, $"{name}-{size}");
+                    File.WriteAllBytes(input, data);
+                    long xz = External("xz", $"-9e -k -c \"{input}\"");
+                    long zstd = External("zstd", $"-19 -q -c \"{input}\"");
+                    long zstdDict = External("zstd", $"-19 -q -c -D \"{primerPath}\" \"{input}\"");
+                    long zpaqSize = zpaq ? Zpaq(input, temp) : 0;
+
+                    byte[] plain = ArchiveCodec.Compress(data, new ArchiveOptions { Preset = preset, UsePrimer = false });
+                    (byte[] primed, double archiveEncode, _) = Timed(data, new ArchiveOptions { Preset = preset }, reps);
+
+                    // The model alone: zstd not tried (the archive above also runs zstd -19 on every block).
+                    (_, double encode, double decode) = Timed(data, new ArchiveOptions { Preset = preset, ZstdLevel = 0 }, reps);
+                    Console.WriteLine(
+                        $"| {name} | {Size(size)} | {xz} | {zstd} | {zstdDict} |" + (zpaq ? $" {zpaqSize} |" : string.Empty)
+                        + $" {plain.Length} | {primed.Length} | {(double)xz / plain.Length:0.000}x | {(double)xz / primed.Length:0.000}x"
+                        + $" | {(double)zstdDict / primed.Length:0.000}x | {size / encode / 1e6:0.00} | {size / decode / 1e6:0.00} | {size / archiveEncode / 1e6:0.00} |");
+                }
+            }
+        }
+        finally
+        {
+            Directory.Delete(temp, recursive: true);
+        }
+
+        Console.WriteLine();
+        Console.WriteLine("Sizes are bytes of the whole output (each tool's own container and checksums included). "
+            + "MB/s are wall-clock for the primed archive (priming included, cached after the first call), best of the "
+            + "repetitions: model = the context-mixing coder alone (ZstdLevel 0), archive = every block also tried with zstd -19.");
+        return 0;
+    }
+
+    private static (byte[] Archive, double Encode, double Decode) Timed(byte[] data, ArchiveOptions options, int reps)
+    {
+        byte[] archive = ArchiveCodec.Compress(data, options);
+        double encode = double.MaxValue;
+        double decode = double.MaxValue;
+        for (int r = 0; r < reps; r++)
+        {
+            var clock = Stopwatch.StartNew();
+            archive = ArchiveCodec.Compress(data, options);
+            encode = Math.Min(encode, clock.Elapsed.TotalSeconds);
+            clock.Restart();
+            byte[] back = ArchiveCodec.Decompress(archive);
+            decode = Math.Min(decode, clock.Elapsed.TotalSeconds);
+            if (!back.AsSpan().SequenceEqual(data))
+            {
+                throw new InvalidOperationException("round trip failed");
+            }
+        }
+
+        return (archive, encode, decode);
+    }
+
+    private static void Add(List<(string, ArchivePreset, byte[])> corpora, string name, ArchivePreset preset, List<string> files, int want)
+    {
+        var data = new MemoryStream();
+        var used = new List<string>();
+        foreach (string file in files)
+        {
+            if (data.Length >= want)
+            {
+                break;
+            }
+
+            byte[]? bytes = ReadText(file);
+            if (bytes is null || bytes.Length == 0)
+            {
+                continue;
+            }
+
+            data.Write(bytes);
+            used.Add(file);
+        }
+
+        if (data.Length < 10_000)
+        {
+            Console.WriteLine($"{name}: only {data.Length} bytes found in {files.Count} files; skipped");
+            return;
+        }
+
+        Console.WriteLine($"{name}: {used.Count} files, {data.Length} bytes, first {used[0]}, last {used[^1]}");
+        corpora.Add((name, preset, data.ToArray()));
+    }
+
+    private static byte[]? ReadText(string file)
+    {
+        try
+        {
+            if (file.EndsWith(".gz", StringComparison.Ordinal))
+            {
+                using var gz = new GZipStream(File.OpenRead(file), CompressionMode.Decompress);
+                using var buffer = new MemoryStream();
+                gz.CopyTo(buffer);
+                return buffer.ToArray();
+            }
+
+            return File.ReadAllBytes(file);
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+        catch (InvalidDataException)
+        {
+            return null;
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
+    private static List<string> Find(string root, Func<string, bool> predicate, SearchOption option = SearchOption.AllDirectories)
+    {
+        if (!Directory.Exists(root))
+        {
+            return [];
+        }
+
+        var options = new EnumerationOptions { RecurseSubdirectories = option == SearchOption.AllDirectories, IgnoreInaccessible = true, AttributesToSkip = FileAttributes.ReparsePoint };
+        return Directory.EnumerateFiles(root, "*", options).Where(predicate).Order(StringComparer.Ordinal).ToList();
+    }
+
+    private static List<string> ProseFiles() => Find("/usr/share/doc", path =>
+    {
+        string name = Path.GetFileName(path);
+        string stem = name.EndsWith(".gz", StringComparison.Ordinal) ? name[..^3] : name;
+        string upper = stem.ToUpperInvariant();
+        return upper.StartsWith("README", StringComparison.Ordinal) || upper.StartsWith("NEWS", StringComparison.Ordinal)
+            || upper.StartsWith("FAQ", StringComparison.Ordinal) || stem.EndsWith(".txt", StringComparison.Ordinal) || stem.EndsWith(".md", StringComparison.Ordinal);
+    });
+
+    private static List<string> PythonFiles()
+    {
+        string[] dirs = Directory.Exists("/usr/lib") ? Directory.GetDirectories("/usr/lib", "python3.*") : [];
+        foreach (string dir in dirs.Order(StringComparer.Ordinal))
+        {
+            List<string> files = Find(dir, path => path.EndsWith(".py", StringComparison.Ordinal), SearchOption.TopDirectoryOnly);
+            if (files.Count > 0)
+            {
+                return files;
+            }
+        }
+
+        return [];
+    }
+
+    private static List<string> CSharpFiles()
+    {
+        string home = Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
+        return Find("/usr/share", IsCSharp)
+            .Concat(Find("/usr/lib/dotnet", IsCSharp))
+            .Concat(Find(Path.Combine(home, ".nuget", "packages"), IsCSharp))
+            .Distinct()
+            .Order(StringComparer.Ordinal)
+            .ToList();
+
+        static bool IsCSharp(string path) => path.EndsWith(".cs", StringComparison.Ordinal)
+            && File.ReadAllText(path).Contains("namespace", StringComparison.Ordinal);
+    }
+
+    private static List<string> JsonFiles() => Find("/usr/share", path => path.EndsWith(".json", StringComparison.Ordinal));
+
+    private static (bool Ok, string Output) RunTool(string tool, string arguments, string? stdoutFile = null)
+    {
+        try
+        {
+            var info = new ProcessStartInfo(tool, arguments) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+            using Process process = Process.Start(info)!;
+            string output;
+            if (stdoutFile is null)
+            {
+                output = process.StandardOutput.ReadToEnd();
+            }
+            else
+            {
+                using FileStream file = File.Create(stdoutFile);
+                process.StandardOutput.BaseStream.CopyTo(file);
+                output = string.Empty;
+            }
+
+            process.StandardError.ReadToEnd();
+            process.WaitForExit();
+            return (process.ExitCode == 0, output);
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            return (false, string.Empty);
+        }
+    }
+
+    private static bool HasTool(string tool) => RunTool("sh", $"-c \"command -v {tool}\"").Ok;
+
+    private static string Version(string tool, string flag)
+    {
+        (bool ok, string output) = RunTool(tool, flag);
+        return ok ? output.Split('\n')[0].Trim() : tool + " not found (apt-get install -y zstd xz-utils)";
+    }
+
+    // The size of a tool's output written to standard output.
+    private static long External(string tool, string arguments)
+    {
+        string output = Path.GetTempFileName();
+        try
+        {
+            (bool ok, _) = RunTool(tool, arguments, output);
+            return ok ? new FileInfo(output).Length : -1;
+        }
+        finally
+        {
+            File.Delete(output);
+        }
+    }
+
+    private static long Zpaq(string input, string temp)
+    {
+        string archive = Path.Combine(temp, "z.zpaq");
+        File.Delete(archive);
+        (bool ok, _) = RunTool("zpaq", $"a \"{archive}\" \"{input}\" -method 5");
+        long size = ok ? new FileInfo(archive).Length : -1;
+        File.Delete(archive);
+        return size;
+    }
+
+    private static int ParseSize(string text)
+    {
+        string t = text.Trim().ToUpperInvariant();
+        int multiplier = t.EndsWith('K') ? 1000 : t.EndsWith('M') ? 1_000_000 : 1;
+        return int.Parse(multiplier == 1 ? t : t[..^1]) * multiplier;
+    }
+
+    private static string Size(int size) => size >= 1_000_000 ? $"{size / 1_000_000} MB" : size >= 1000 ? $"{size / 1000} KB" : $"{size} B";
+}

@@ -1,0 +1,93 @@
+using Z4Ai.Integrity;
+
+namespace Z4Ai.Archival;
+
+/// <summary>
+/// A versioned sample text shipped with the library. Priming trains a model on it before coding, so small files
+/// start with a model that already knows common words, keys and code idioms. Encoder and decoder must use the
+/// same bytes: a frame records the primer's id, version and SHA-256, and decoding refuses any other.
+/// </summary>
+internal sealed class Primer
+{
+    private static readonly Primer[] Known =
+    [
+        new(1, 1, "prose", ArchivePreset.Prose),
+        new(2, 1, "code", ArchivePreset.Code),
+        new(3, 1, "json", ArchivePreset.Json),
+    ];
+
+    private readonly Lazy<byte[]> _bytes;
+    private readonly Lazy<Sha256Digest> _digest;
+
+    private Primer(byte id, byte version, string name, ArchivePreset preset)
+    {
+        Id = id;
+        Version = version;
+        Name = name;
+        Preset = preset;
+        _bytes = new Lazy<byte[]>(Load, LazyThreadSafetyMode.ExecutionAndPublication);
+        _digest = new Lazy<Sha256Digest>(() => Sha256Digest.Compute(_bytes.Value), LazyThreadSafetyMode.ExecutionAndPublication);
+    }
+
+    /// <summary>The primer id recorded in frames (never 0, which means "no primer").</summary>
+    public byte Id { get; }
+
+    /// <summary>The primer version; its text never changes within a version.</summary>
+    public byte Version { get; }
+
+    /// <summary>A short name: prose, code or json.</summary>
+    public string Name { get; }
+
+    /// <summary>The preset this primer is meant for.</summary>
+    public ArchivePreset Preset { get; }
+
+    /// <summary>The full name with version, as in the resource file name: e.g. <c>prose-v1</c>.</summary>
+    public string FullName => $"{Name}-v{Version}";
+
+    /// <summary>The primer text.</summary>
+    public ReadOnlySpan<byte> Bytes => _bytes.Value;
+
+    /// <summary>The SHA-256 of <see cref="Bytes"/>.</summary>
+    public Sha256Digest Digest => _digest.Value;
+
+    /// <summary>Every primer this library ships.</summary>
+    public static IReadOnlyList<Primer> All => Known;
+
+    /// <summary>The primer for <paramref name="preset"/>, or null when the preset has none.</summary>
+    public static Primer? ForPreset(ArchivePreset preset)
+    {
+        foreach (Primer primer in Known)
+        {
+            if (primer.Preset == preset)
+            {
+                return primer;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>The shipped primer with this id and version, or null.</summary>
+    public static Primer? Find(byte id, byte version)
+    {
+        foreach (Primer primer in Known)
+        {
+            if (primer.Id == id && primer.Version == version)
+            {
+                return primer;
+            }
+        }
+
+        return null;
+    }
+
+    private byte[] Load()
+    {
+        string resource = $"Z4Ai.Archival.Primers.{FullName}.txt";
+        using Stream stream = typeof(Primer).Assembly.GetManifestResourceStream(resource)
+            ?? throw new InvalidOperationException($"the primer resource '{resource}' is missing from the assembly");
+        byte[] bytes = new byte[stream.Length];
+        stream.ReadExactly(bytes);
+        return bytes;
+    }
+}
