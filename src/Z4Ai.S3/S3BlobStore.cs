@@ -90,6 +90,19 @@ public sealed class S3BlobStore : IBlobStore, IDisposable
     /// <param name="cancellationToken">Cancels the request.</param>
     public Task EnsureBucketAsync(CancellationToken cancellationToken = default) => _client.EnsureBucketAsync(cancellationToken);
 
+    /// <summary>
+    /// Finds out which conditional writes the server honours (a few requests on <c>z4ai-probe/</c> objects, deleted
+    /// at once) and publishes accordingly from then on: with <c>If-None-Match: *</c> where it is honoured, else with
+    /// write-once claims. Call it before writing to a server that may not be Ceph RGW, MinIO or AWS S3.
+    /// </summary>
+    /// <param name="cancellationToken">Cancels the probe.</param>
+    /// <returns>What the probe observed, for diagnostics.</returns>
+    public async Task<string> ProbeAsync(CancellationToken cancellationToken = default)
+    {
+        S3Capabilities found = await _client.ProbeAsync(cancellationToken).ConfigureAwait(false);
+        return found.Notes;
+    }
+
     /// <inheritdoc />
     public async ValueTask<BlobInfo?> GetInfoAsync(string key, CancellationToken cancellationToken = default)
     {

@@ -21,7 +21,9 @@ internal static partial class RegistryCommand
     ];
 
     /// <summary>Opens the store at <paramref name="location"/>; a directory must exist unless <paramref name="create"/>.</summary>
-    private static IBlobStore OpenStore(ParseResult parse, string location, bool create = false)
+    /// <remarks>A store that will be written to (<paramref name="create"/> or <paramref name="write"/>) is probed first,
+    /// so that a server without conditional PUT is detected and publishing falls back to claims.</remarks>
+    private static IBlobStore OpenStore(ParseResult parse, string location, bool create = false, bool write = false)
     {
         if (!S3BlobStore.IsS3Location(location))
         {
@@ -46,6 +48,11 @@ internal static partial class RegistryCommand
             if (create)
             {
                 store.EnsureBucketAsync().GetAwaiter().GetResult();
+            }
+
+            if (create || write)
+            {
+                _ = store.ProbeAsync().GetAwaiter().GetResult();
             }
 
             return store;

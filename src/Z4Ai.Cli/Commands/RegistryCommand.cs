@@ -107,7 +107,7 @@ internal static partial class RegistryCommand
         {
             string path = RequireInput(parse.GetValue(model)!);
             RegistryOptions options = Options(parse, depth, effort, chunk, wait);
-            ModelRegistry registry = ModelRegistry.Open(OpenStore(parse, parse.GetValue(dir)!), options);
+            ModelRegistry registry = ModelRegistry.Open(OpenStore(parse, parse.GetValue(dir)!, write: true), options);
             var progress = new ThrottledProgress(context.Error, parse.GetValue(quiet) || parse.GetValue(json));
             RegistryAddReport report = import
                 ? registry.Import(path, parse.GetValue(name), parse.GetValue(parent), progress)
@@ -350,7 +350,7 @@ internal static partial class RegistryCommand
         command.SetAction(parse => Run(parse, context =>
         {
             var options = new RegistryOptions { LockTimeout = TimeSpan.FromSeconds(Math.Max(0, parse.GetValue(wait))) };
-            ModelRegistry registry = ModelRegistry.Open(OpenStore(parse, parse.GetValue(dir)!), options);
+            ModelRegistry registry = ModelRegistry.Open(OpenStore(parse, parse.GetValue(dir)!, write: true), options);
             RegistryGcReport report = registry.Gc(ParseDuration(parse.GetValue(grace)!));
             if (parse.GetValue(json))
             {

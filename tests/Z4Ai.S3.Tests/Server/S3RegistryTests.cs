@@ -156,6 +156,24 @@ public sealed class S3RegistryTests : ServerTestBase
     }
 
     [Test]
+    public async Task Probe_OnCeph_FindsConditionalPutAndLeavesNoProbeObjects()
+    {
+        using S3BlobStore store = NewStore();
+        string notes = await store.ProbeAsync();
+        Assert.That(store.Client.Capabilities.ConditionalCreate, Is.True, notes);
+        Assert.That(store.Client.Capabilities.NeedsClaimFallback, Is.False, notes);
+        Assert.That(await store.PutIfAbsentAsync("manifests/v.json", (s, ct) => s.WriteAsync("{}"u8.ToArray(), ct)), Is.True);
+        Assert.That(await store.PutIfAbsentAsync("manifests/v.json", (s, ct) => s.WriteAsync("[]"u8.ToArray(), ct)), Is.False);
+        List<string> keys = [];
+        await foreach (BlobInfo b in store.ListAsync(string.Empty))
+        {
+            keys.Add(b.Key);
+        }
+
+        Assert.That(keys, Is.EqualTo(new[] { "manifests/v.json" }));
+    }
+
+    [Test]
     public void ParseLocation_GoodAndBad_SplitsOrRejects()
     {
         Assert.That(S3BlobStore.ParseLocation("s3://my-bucket/a/b/"), Is.EqualTo(("my-bucket", "a/b")));
