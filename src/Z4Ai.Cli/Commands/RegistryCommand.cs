@@ -18,12 +18,17 @@ internal static partial class RegistryCommand
     {
         var command = new Command(name, Summary + "\n" + ExitCodes.HelpText)
         {
-            Init(), Add(), Import(), Get(), Export(), GetTensor(), Verify(), List(), Log(), Remove(), Gc(),
+            Init(), Add(), Import(), Get(), Export(), GetTensor(), Verify(), List(), Log(), Remove(), Gc(), Sync(),
         };
+        foreach (Option<string?> option in RemoteOptions())
+        {
+            command.Options.Add(option);
+        }
+
         return command;
     }
 
-    private static Argument<string> DirectoryArgument() => new("dir") { Description = "the registry directory" };
+    private static Argument<string> DirectoryArgument() => new("dir") { Description = "the registry: a directory or s3://bucket/prefix" };
 
     private static Argument<string> VersionArgument(string description = "the version name") => new("name") { Description = description };
 
@@ -65,7 +70,7 @@ internal static partial class RegistryCommand
             string path = RequireInput(parse.GetValue(model)!);
             RegistryOptions options = Options(parse, depth, effort, chunk, null);
             var progress = new ThrottledProgress(context.Error, parse.GetValue(quiet));
-            ModelRegistry registry = ModelRegistry.Init(new LocalBlobStore(parse.GetValue(dir)!), path, parse.GetValue(name), options, progress);
+            ModelRegistry registry = ModelRegistry.Init(OpenStore(parse, parse.GetValue(dir)!, create: true), path, parse.GetValue(name), options, progress);
             RegistryVersion version = registry.GetVersion(registry.BaseName);
             context.Output.WriteLine(
                 $"initialised {parse.GetValue(dir)} with base '{version.Name}': {version.TensorCount} tensors, {Units.Bytes(version.LogicalBytes)} -> {Units.Bytes(version.StoredBytes + version.ManifestBytes)} stored ({Units.Ratio(version.Ratio)})");
@@ -102,7 +107,7 @@ internal static partial class RegistryCommand
         {
             string path = RequireInput(parse.GetValue(model)!);
             RegistryOptions options = Options(parse, depth, effort, chunk, wait);
-            ModelRegistry registry = ModelRegistry.Open(new LocalBlobStore(RequireRegistry(parse.GetValue(dir)!)), options);
+            ModelRegistry registry = ModelRegistry.Open(OpenStore(parse, parse.GetValue(dir)!, write: true), options);
             var progress = new ThrottledProgress(context.Error, parse.GetValue(quiet) || parse.GetValue(json));
             RegistryAddReport report = import
                 ? registry.Import(path, parse.GetValue(name), parse.GetValue(parent), progress)
@@ -136,7 +141,7 @@ internal static partial class RegistryCommand
         {
             string outputPath = parse.GetValue(output)!;
             CommonOptions.EnsureCanWrite(outputPath, parse.GetValue(force));
-            ModelRegistry registry = ModelRegistry.Open(new LocalBlobStore(RequireRegistry(parse.GetValue(dir)!)));
+            ModelRegistry registry = ModelRegistry.Open(OpenStore(parse, parse.GetValue(dir)!));
             var clock = System.Diagnostics.Stopwatch.StartNew();
             registry.Get(parse.GetValue(name)!, outputPath, new ThrottledProgress(context.Error, parse.GetValue(quiet)));
             long length = new FileInfo(outputPath).Length;
@@ -162,7 +167,7 @@ internal static partial class RegistryCommand
         };
         command.SetAction(parse => Run(parse, context =>
         {
-            ModelRegistry registry = ModelRegistry.Open(new LocalBlobStore(RequireRegistry(parse.GetValue(dir)!)));
+            ModelRegistry registry = ModelRegistry.Open(OpenStore(parse, parse.GetValue(dir)!));
             IReadOnlyList<string> written = registry.Export(parse.GetValue(name)!, parse.GetValue(output)!, new ThrottledProgress(context.Error, parse.GetValue(quiet)));
             foreach (string path in written)
             {
@@ -191,7 +196,7 @@ internal static partial class RegistryCommand
         {
             string outputPath = parse.GetValue(output)!;
             CommonOptions.EnsureCanWrite(outputPath, parse.GetValue(force));
-            ModelRegistry registry = ModelRegistry.Open(new LocalBlobStore(RequireRegistry(parse.GetValue(dir)!)));
+            ModelRegistry registry = ModelRegistry.Open(OpenStore(parse, parse.GetValue(dir)!));
             string tensorName = parse.GetValue(tensor)!;
             var clock = System.Diagnostics.Stopwatch.StartNew();
             Tensor value = registry.GetTensor(parse.GetValue(name)!, tensorName);
@@ -243,7 +248,7 @@ internal static partial class RegistryCommand
         };
         command.SetAction(parse => Run(parse, context =>
         {
-            ModelRegistry registry = ModelRegistry.Open(new LocalBlobStore(RequireRegistry(parse.GetValue(dir)!)));
+            ModelRegistry registry = ModelRegistry.Open(OpenStore(parse, parse.GetValue(dir)!));
             RegistryVerifyReport report = registry.Verify(parse.GetValue(name), new ThrottledProgress(context.Error, parse.GetValue(quiet) || parse.GetValue(json)));
             if (parse.GetValue(json))
             {
@@ -269,7 +274,7 @@ internal static partial class RegistryCommand
         };
         command.SetAction(parse => Run(parse, context =>
         {
-            ModelRegistry registry = ModelRegistry.Open(new LocalBlobStore(RequireRegistry(parse.GetValue(dir)!)));
+            ModelRegistry registry = ModelRegistry.Open(OpenStore(parse, parse.GetValue(dir)!));
             IReadOnlyList<RegistryVersion> versions = registry.List();
             long objects = registry.GetStoredBytes();
             if (parse.GetValue(json))
@@ -297,7 +302,7 @@ internal static partial class RegistryCommand
         };
         command.SetAction(parse => Run(parse, context =>
         {
-            ModelRegistry registry = ModelRegistry.Open(new LocalBlobStore(RequireRegistry(parse.GetValue(dir)!)));
+            ModelRegistry registry = ModelRegistry.Open(OpenStore(parse, parse.GetValue(dir)!));
             IReadOnlyList<RegistryVersion> lineage = registry.Log(parse.GetValue(name)!);
             if (parse.GetValue(json))
             {
@@ -324,7 +329,7 @@ internal static partial class RegistryCommand
         };
         command.SetAction(parse => Run(parse, context =>
         {
-            ModelRegistry registry = ModelRegistry.Open(new LocalBlobStore(RequireRegistry(parse.GetValue(dir)!)));
+            ModelRegistry registry = ModelRegistry.Open(OpenStore(parse, parse.GetValue(dir)!));
             registry.Remove(parse.GetValue(name)!, parse.GetValue(force));
             context.Output.WriteLine($"removed {parse.GetValue(name)}; run gc to free the space it alone used");
             return ExitCodes.Ok;
@@ -345,7 +350,7 @@ internal static partial class RegistryCommand
         command.SetAction(parse => Run(parse, context =>
         {
             var options = new RegistryOptions { LockTimeout = TimeSpan.FromSeconds(Math.Max(0, parse.GetValue(wait))) };
-            ModelRegistry registry = ModelRegistry.Open(new LocalBlobStore(RequireRegistry(parse.GetValue(dir)!)), options);
+            ModelRegistry registry = ModelRegistry.Open(OpenStore(parse, parse.GetValue(dir)!, write: true), options);
             RegistryGcReport report = registry.Gc(ParseDuration(parse.GetValue(grace)!));
             if (parse.GetValue(json))
             {
