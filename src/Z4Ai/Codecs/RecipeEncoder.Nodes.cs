@@ -455,4 +455,24 @@ internal sealed partial class RecipeEncoder
             ArrayPool<byte>.Shared.Return(buffer);
         }
     }
+
+    /// <summary>Bool-pack node: dtype, then the packed bits (eight elements per byte) as a symbol leaf.</summary>
+    private int EncodeBoolPack(ReadOnlySpan<byte> data, DType dtype, in BoolPackPlan plan, IBufferWriter<byte> output)
+    {
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(plan.PackedLength);
+        try
+        {
+            Span<byte> packed = buffer.AsSpan(0, plan.PackedLength);
+            BoolPack.Forward(data, plan, packed);
+            using var child = new ArrayPoolBufferWriter<byte>(packed.Length + 64);
+            EncodeSymbols(packed, 8, 0, child);
+            WriteHeader(output, RecipeKind.BoolPack, dtype);
+            WriteChild(output, child.WrittenSpan, packed.Length);
+            return 2 + VarInt.GetLength((ulong)child.WrittenCount) + child.WrittenCount;
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
 }
