@@ -11,6 +11,11 @@ var runners = new Dictionary<string, Func<string[], int>>(StringComparer.Ordinal
     ["lossy-pareto"] = Z4Ai.Benchmarks.Lossy.LossyPareto.Run,
     ["registry"] = Z4Ai.Benchmarks.Registry.RegistryBench.Run,
     ["archive-corpus"] = Z4Ai.Benchmarks.Archival.ArchiveCorpus.Run,
+    ["codec-probe"] = Z4Ai.Benchmarks.Codecs.Probe.Run,
+    ["codec-analyze"] = Z4Ai.Benchmarks.Codecs.Analyze.Run,
+    ["codec-scenarios"] = Z4Ai.Benchmarks.Codecs.CodecScenarios.Run,
+    ["step-probe"] = Z4Ai.Benchmarks.Codecs.StepProbe.Run,
+    ["affine-probe"] = Z4Ai.Benchmarks.Codecs.AffineProbe.Run,
 };
 
 if (args.Length > 0 && runners.TryGetValue(args[0], out Func<string[], int>? run))

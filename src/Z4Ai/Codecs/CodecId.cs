@@ -11,15 +11,19 @@ internal enum CodecId : byte
     Zstd = 1,
     /// <summary>Byte-plane split, then each plane zstd-compressed or stored, whichever is smaller.</summary>
     PlanesZstd = 2,
+    /// <summary>A recipe tree: transforms and entropy coders, nested, each node self-describing (see <see cref="RecipeKind"/>).</summary>
+    Recipe = 3,
 }
 
 /// <summary>Human-readable names of codec ids, for reports.</summary>
 internal static class CodecNames
 {
-    public static string Get(byte id) => Enum.IsDefined((CodecId)id) ? ((CodecId)id).ToString().ToLowerInvariant() switch
+    public static string Get(byte id) => (CodecId)id switch
     {
-        "planeszstd" => "planes+zstd",
-        string s => s,
-    }
-    : $"codec-{id}";
+        CodecId.Stored => "stored",
+        CodecId.Zstd => "zstd",
+        CodecId.PlanesZstd => "planes+zstd",
+        CodecId.Recipe => "recipe",
+        _ => $"codec-{id}",
+    };
 }

@@ -7,17 +7,23 @@ using Z4Ai.Planes;
 namespace Z4Ai.Codecs;
 
 /// <summary>
-/// Encodes one chunk of tensor bytes into a self-describing frame and back. The encoder tries each recipe that
-/// can pay for the dtype and keeps the smallest, so a frame is never larger than the raw bytes plus
-/// <see cref="MaxHeaderLength"/>.
+/// Encodes one chunk of tensor bytes into a self-describing frame and back. The encoder builds a recipe tree
+/// (<see cref="RecipeEncoder"/>: transforms and entropy coders chosen per stream by cheap analysis), so a frame is
+/// never larger than the raw bytes plus <see cref="MaxHeaderLength"/>, and the same input and effort always give
+/// the same bytes.
 /// </summary>
 /// <remarks>
-/// Frame layout: <c>u8 codec id</c>, <c>varint raw length</c>, then the recipe's payload (see docs/format.md).
+/// Frame layout: <c>u8 codec id</c>, <c>varint raw length</c>, then the codec's payload (see docs/format.md). A tree
+/// whose root is a single stored or zstd leaf is written with the older ids 0 and 1 (one byte shorter); ids 1 and 2
+/// written by earlier versions still decode.
 /// </remarks>
 internal static class TensorCodec
 {
     /// <summary>The largest frame header: codec id plus a 10-byte varint.</summary>
     public const int MaxHeaderLength = 1 + VarInt.MaxLength;
+
+    /// <summary>Chunks shorter than this are always stored.</summary>
+    public const int MinCodedLength = 16;
 
     private const byte PlaneStored = 0;
     private const byte PlaneZstd = 1;
@@ -26,35 +32,42 @@ internal static class TensorCodec
     public static int GetMaxEncodedLength(int rawLength) => rawLength + MaxHeaderLength;
 
     /// <summary>Encodes <paramref name="raw"/> and appends the frame to <paramref name="output"/>.</summary>
-    /// <returns>The codec chosen.</returns>
-    public static CodecId Encode(ReadOnlySpan<byte> raw, DType dtype, CompressionEffort effort, IBufferWriter<byte> output)
+    /// <param name="raw">The chunk's bytes.</param>
+    /// <param name="dtype">The element type (it steers the transforms; decoding does not need it).</param>
+    /// <param name="effort">How hard to work.</param>
+    /// <param name="output">Receives the frame.</param>
+    /// <param name="rowLength">Elements per row of the tensor (its last dimension), or 0 when unknown: per-row
+    /// palettes and the context model's "row above" use it.</param>
+    /// <returns>The codec id of the frame.</returns>
+    public static CodecId Encode(ReadOnlySpan<byte> raw, DType dtype, CompressionEffort effort, IBufferWriter<byte> output, int rowLength = 0)
     {
-        int level = ZstdLevel(effort);
-        using var best = new ArrayPoolBufferWriter<byte>(Math.Max(256, raw.Length + 64));
-        CodecId bestId = CodecId.Stored;
-        best.Write(raw);
-
-        if (raw.Length >= 16)
+        ArgumentNullException.ThrowIfNull(output);
+        ArgumentOutOfRangeException.ThrowIfNegative(rowLength);
+        if (raw.Length < MinCodedLength)
         {
-            using var candidate = new ArrayPoolBufferWriter<byte>(ZstdBackend.GetMaxCompressedLength(raw.Length));
-            ZstdBackend.Compress(raw, candidate, level);
-            Keep(candidate, CodecId.Zstd, best, ref bestId);
-
-            int elementSize = dtype.ElementSize();
-            if (elementSize > 1 && raw.Length >= elementSize * 8)
-            {
-                candidate.Clear();
-                EncodePlanes(raw, elementSize, level, candidate);
-                Keep(candidate, CodecId.PlanesZstd, best, ref bestId);
-            }
+            return WriteFrame(CodecId.Stored, raw.Length, raw, output);
         }
 
+        using var tree = new ArrayPoolBufferWriter<byte>(raw.Length + 64);
+        new RecipeEncoder(effort).EncodeTyped(raw, dtype, rowLength, 0, tree);
+        ReadOnlySpan<byte> node = tree.WrittenSpan;
+        return (RecipeKind)node[0] switch
+        {
+            RecipeKind.Stored => WriteFrame(CodecId.Stored, raw.Length, node[1..], output),
+            RecipeKind.Zstd => WriteFrame(CodecId.Zstd, raw.Length, node[1..], output),
+            _ when node.Length >= raw.Length => WriteFrame(CodecId.Stored, raw.Length, raw, output),
+            _ => WriteFrame(CodecId.Recipe, raw.Length, node, output),
+        };
+    }
+
+    private static CodecId WriteFrame(CodecId id, int rawLength, ReadOnlySpan<byte> payload, IBufferWriter<byte> output)
+    {
         Span<byte> header = output.GetSpan(MaxHeaderLength);
-        header[0] = (byte)bestId;
-        int headerLength = 1 + VarInt.Write(header[1..], (ulong)raw.Length);
+        header[0] = (byte)id;
+        int headerLength = 1 + VarInt.Write(header[1..], (ulong)rawLength);
         output.Advance(headerLength);
-        output.Write(best.WrittenSpan);
-        return bestId;
+        output.Write(payload);
+        return id;
     }
 
     /// <summary>Reads the codec id and raw length of a frame without decoding it.</summary>
@@ -99,61 +112,17 @@ internal static class TensorCodec
             case CodecId.PlanesZstd:
                 DecodePlanes(payload, destination);
                 break;
+            case CodecId.Recipe:
+                RecipeDecoder.Decode(payload, destination);
+                break;
             default:
                 ThrowHelper.CorruptFrame($"unknown codec id {(byte)codec}");
                 break;
         }
     }
 
-    private static int ZstdLevel(CompressionEffort effort) => effort switch
-    {
-        CompressionEffort.Fast => 1,
-        CompressionEffort.Max => 19,
-        _ => 3,
-    };
-
-    private static void Keep(ArrayPoolBufferWriter<byte> candidate, CodecId id, ArrayPoolBufferWriter<byte> best, ref CodecId bestId)
-    {
-        if (candidate.WrittenCount < best.WrittenCount)
-        {
-            best.Clear();
-            best.Write(candidate.WrittenSpan);
-            bestId = id;
-        }
-    }
-
+    // Id 2 (byte planes, each zstd or stored) is no longer written; frames from earlier versions still decode.
     // Payload: u8 element size; per plane: u8 mode, varint length, bytes; then the tail bytes stored raw.
-    private static void EncodePlanes(ReadOnlySpan<byte> raw, int elementSize, int level, IBufferWriter<byte> output)
-    {
-        int count = raw.Length / elementSize;
-        using SpanOwner<byte> planes = SpanOwner<byte>.Allocate(raw.Length);
-        BytePlanes.Split(raw, planes.Span, elementSize);
-        output.GetSpan(1)[0] = (byte)elementSize;
-        output.Advance(1);
-
-        byte[] scratch = ArrayPool<byte>.Shared.Rent(ZstdBackend.GetMaxCompressedLength(count));
-        try
-        {
-            for (int k = 0; k < elementSize; k++)
-            {
-                ReadOnlySpan<byte> plane = planes.Span.Slice(k * count, count);
-                int compressed = ZstdBackend.Compress(plane, scratch, level);
-                bool useZstd = compressed < plane.Length;
-                ReadOnlySpan<byte> body = useZstd ? scratch.AsSpan(0, compressed) : plane;
-                output.GetSpan(1)[0] = useZstd ? PlaneZstd : PlaneStored;
-                output.Advance(1);
-                VarInt.Write(output, (ulong)body.Length);
-                output.Write(body);
-            }
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(scratch);
-        }
-
-        output.Write(planes.Span[(count * elementSize)..]);
-    }
-
     private static void DecodePlanes(ReadOnlySpan<byte> payload, Span<byte> destination)
     {
         var reader = new SpanReader(payload);

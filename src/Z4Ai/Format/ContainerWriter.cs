@@ -248,6 +248,9 @@ internal sealed class ContainerWriter : IDisposable
         var pending = new Queue<Task<EncodedChunk>>();
         bool parallel = _maxDegreeOfParallelism > 1 && length > _chunkSize;
 
+        // The last dimension is the row length the codec's per-row palettes and context models use.
+        int rowLength = shape.Length >= 2 && shape[^1] is > 0 and <= int.MaxValue ? (int)shape[^1] : 0;
+
         void Commit(EncodedChunk encoded)
         {
             using (encoded)
@@ -293,7 +296,7 @@ internal sealed class ContainerWriter : IDisposable
                 done += n;
                 if (!parallel)
                 {
-                    Commit(Encode(raw, n, dtype));
+                    Commit(Encode(raw, n, dtype, rowLength));
                     continue;
                 }
 
@@ -302,7 +305,7 @@ internal sealed class ContainerWriter : IDisposable
                     Commit(pending.Dequeue().GetAwaiter().GetResult());
                 }
 
-                pending.Enqueue(Task.Run(() => Encode(raw, n, dtype), CancellationToken.None));
+                pending.Enqueue(Task.Run(() => Encode(raw, n, dtype, rowLength), CancellationToken.None));
             }
 
             while (pending.Count > 0)
@@ -357,7 +360,7 @@ internal sealed class ContainerWriter : IDisposable
 
     // Runs on a worker: identifies the chunk by content and compresses it unless that content is already stored.
     // Takes ownership of the rented raw buffer.
-    private EncodedChunk Encode(byte[] raw, int length, DType dtype)
+    private EncodedChunk Encode(byte[] raw, int length, DType dtype, int rowLength)
     {
         try
         {
@@ -371,7 +374,7 @@ internal sealed class ContainerWriter : IDisposable
             var frame = new ArrayPoolBufferWriter<byte>(TensorCodec.GetMaxEncodedLength(length));
             try
             {
-                CodecId codec = TensorCodec.Encode(bytes, dtype, _effort, frame);
+                CodecId codec = TensorCodec.Encode(bytes, dtype, _effort, frame, rowLength);
                 return new EncodedChunk(key, null, frame, (byte)codec);
             }
             catch

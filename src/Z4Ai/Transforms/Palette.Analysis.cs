@@ -52,8 +52,9 @@ internal static partial class Palette
         }
 
         // Groups only help when the global codebook is large: with <= 256 global entries the per-group indices can
-        // shrink little and each group would repeat its codebook.
-        if (size < 2 || global is { Parameters.IndexBits: <= 8 })
+        // shrink little and each group would repeat its codebook, unless that codebook is itself a large part of the
+        // data (a short tensor whose rows each have their own scale: affine groups then cost a scale per row).
+        if (size < 2 || (global is { Parameters.IndexBits: <= 8 } && (long)global.Parameters.CodebookLength * 8 < raw.Length))
         {
             return plan is not null;
         }

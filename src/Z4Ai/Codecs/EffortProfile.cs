@@ -1,0 +1,108 @@
+namespace Z4Ai.Codecs;
+
+/// <summary>
+/// What each <see cref="CompressionEffort"/> lets the encoder try. <c>Fast</c> keeps decoding cheap (order-0 rANS,
+/// zstd level 1, no context mixing); <c>Default</c> adds order-1 rANS where it saves at least 3% and context mixing
+/// on short streams, where its slow decode costs little in absolute time; <c>Max</c> tries everything and keeps the
+/// smallest whatever it costs to decode.
+/// </summary>
+internal sealed class EffortProfile
+{
+    /// <summary>The longest stream <c>Default</c> codes with context mixing (symbols).</summary>
+    public const int DefaultContextMixingLimit = 64 * 1024;
+
+    private static readonly EffortProfile s_fast = new()
+    {
+        Effort = CompressionEffort.Fast,
+        ZstdLevel = 1,
+        SmallStreamZstdLevel = 3,
+        EntropyGainPercent = 3,
+        AllowOrder1 = false,
+        ContextMixingLimit = 0,
+        TrustTransforms = true,
+    };
+
+    private static readonly EffortProfile s_default = new()
+    {
+        Effort = CompressionEffort.Default,
+        ZstdLevel = 3,
+        SmallStreamZstdLevel = 19,
+        EntropyGainPercent = 1,
+        AllowOrder1 = true,
+        Order1GainPercent = 3,
+        ContextMixingLimit = DefaultContextMixingLimit,
+        ContextMixingGainPercent = 3,
+        TrustTransforms = true,
+    };
+
+    private static readonly EffortProfile s_max = new()
+    {
+        Effort = CompressionEffort.Max,
+        ZstdLevel = 19,
+        SmallStreamZstdLevel = 19,
+        EntropyGainPercent = 0,
+        AllowOrder1 = true,
+        Order1GainPercent = 0,
+        ContextMixingLimit = int.MaxValue,
+        ContextMixingGainPercent = 0,
+        TrustTransforms = false,
+        AlwaysZstd = true,
+    };
+
+    private EffortProfile()
+    {
+    }
+
+    /// <summary>The effort this profile implements.</summary>
+    public CompressionEffort Effort { get; private init; }
+
+    /// <summary>The zstd level of zstd leaves on long streams.</summary>
+    public int ZstdLevel { get; private init; }
+
+    /// <summary>The zstd level on streams of at most <see cref="SmallStreamLength"/> bytes, where even a high
+    /// level costs little time (structured tables such as an STFT basis gain several times over level 3).</summary>
+    public int SmallStreamZstdLevel { get; private init; }
+
+    /// <summary>The longest stream compressed at <see cref="SmallStreamZstdLevel"/>.</summary>
+    public const int SmallStreamLength = 256 * 1024;
+
+    /// <summary>The zstd level for a stream of <paramref name="length"/> bytes.</summary>
+    public int ZstdLevelFor(int length) => length <= SmallStreamLength ? SmallStreamZstdLevel : ZstdLevel;
+
+    /// <summary>Whether zstd leaves may be tried at all.</summary>
+    public bool AllowZstd { get; private init; } = true;
+
+    /// <summary>Whether zstd is run on every stream instead of only where a fast sample suggests it may win.</summary>
+    public bool AlwaysZstd { get; private init; }
+
+    /// <summary>The least saving (percent of the stored size) for which an entropy coder replaces stored bytes:
+    /// a near-random plane decodes much faster as a copy.</summary>
+    public int EntropyGainPercent { get; private init; }
+
+    /// <summary>Whether order-1 rANS may be chosen.</summary>
+    public bool AllowOrder1 { get; private init; }
+
+    /// <summary>The least saving (percent) for which order 1 replaces order 0 (order 1 decodes slower).</summary>
+    public int Order1GainPercent { get; private init; }
+
+    /// <summary>The longest stream (symbols) coded with context mixing; 0 for never.</summary>
+    public int ContextMixingLimit { get; private init; }
+
+    /// <summary>The least saving (percent) for which context mixing replaces rANS.</summary>
+    public int ContextMixingGainPercent { get; private init; }
+
+    /// <summary>Whether a transform that is clearly good (a palette at a third of the input) is taken without also
+    /// encoding the dense split to compare.</summary>
+    public bool TrustTransforms { get; private init; }
+
+    /// <summary>The profile of an effort level.</summary>
+    public static EffortProfile For(CompressionEffort effort) => effort switch
+    {
+        CompressionEffort.Fast => s_fast,
+        CompressionEffort.Max => s_max,
+        _ => s_default,
+    };
+
+    /// <summary>Whether a stream of <paramref name="symbols"/> symbols should also be tried with context mixing.</summary>
+    public bool UseContextMixing(int symbols) => symbols <= ContextMixingLimit;
+}

@@ -1,0 +1,478 @@
+using System.Buffers;
+using CommunityToolkit.HighPerformance.Buffers;
+using Z4Ai.Entropy;
+using Z4Ai.Internal;
+using Z4Ai.Planes;
+using Z4Ai.Transforms;
+
+namespace Z4Ai.Codecs;
+
+/// <summary>Node writers: each appends one node (kind byte, parameters, children) in the layout of docs/format.md.</summary>
+internal sealed partial class RecipeEncoder
+{
+    /// <summary>Appends a stored leaf.</summary>
+    internal static int WriteStored(ReadOnlySpan<byte> data, IBufferWriter<byte> output)
+    {
+        WriteByte(output, (byte)RecipeKind.Stored);
+        output.Write(data);
+        return data.Length + 1;
+    }
+
+    /// <summary>Appends a zstd leaf at the profile's level.</summary>
+    private int WriteZstd(ReadOnlySpan<byte> data, IBufferWriter<byte> output)
+    {
+        WriteByte(output, (byte)RecipeKind.Zstd);
+        return 1 + ZstdBackend.Compress(data, output, _profile.ZstdLevelFor(data.Length));
+    }
+
+    /// <summary>Appends an entropy leaf's header: kind, method, alphabet bits, and the row length for context mixing.</summary>
+    internal static int WriteEntropyHeader(EntropyMethod method, int alphabetBits, int rowLength, IBufferWriter<byte> output)
+    {
+        Span<byte> span = output.GetSpan(3 + VarInt.MaxLength);
+        span[0] = (byte)RecipeKind.Entropy;
+        span[1] = (byte)method;
+        span[2] = (byte)alphabetBits;
+        int length = 3;
+        if (method == EntropyMethod.ContextMixing)
+        {
+            length += VarInt.Write(span[3..], (ulong)rowLength);
+        }
+
+        output.Advance(length);
+        return length;
+    }
+
+    private static void WriteByte(IBufferWriter<byte> output, byte value)
+    {
+        output.GetSpan(1)[0] = value;
+        output.Advance(1);
+    }
+
+    private static void WriteHeader(IBufferWriter<byte> output, RecipeKind kind, DType dtype)
+    {
+        Span<byte> span = output.GetSpan(2);
+        span[0] = (byte)kind;
+        span[1] = (byte)dtype;
+        output.Advance(2);
+    }
+
+    /// <summary>Appends a child node: nothing for an empty stream, else its varint length and its bytes.</summary>
+    private static void WriteChild(IBufferWriter<byte> output, ReadOnlySpan<byte> child, int rawLength)
+    {
+        if (rawLength == 0)
+        {
+            return;
+        }
+
+        VarInt.Write(output, (ulong)child.Length);
+        output.Write(child);
+    }
+
+    private void WriteSymbolsChild(ReadOnlySpan<byte> data, int alphabetBits, int rowLength, IBufferWriter<byte> output)
+    {
+        if (data.IsEmpty)
+        {
+            return;
+        }
+
+        using var child = new ArrayPoolBufferWriter<byte>(data.Length + 64);
+        EncodeSymbols(data, alphabetBits, rowLength, child);
+        WriteChild(output, child.WrittenSpan, data.Length);
+    }
+
+    private void WriteTypedChild(ReadOnlySpan<byte> data, DType dtype, int rowLength, int depth, IBufferWriter<byte> output)
+    {
+        if (data.IsEmpty)
+        {
+            return;
+        }
+
+        using var child = new ArrayPoolBufferWriter<byte>(data.Length + 64);
+        EncodeTyped(data, dtype, rowLength, depth + 1, child);
+        WriteChild(output, child.WrittenSpan, data.Length);
+    }
+
+    /// <summary>Fields node: dtype, then the exponent stream and each sign+mantissa plane as symbol leaves.</summary>
+    private void EncodeFields(ReadOnlySpan<byte> data, DType dtype, int rowLength, IBufferWriter<byte> output)
+    {
+        int count = data.Length / dtype.ElementSize();
+        int planes = FloatFields.GetPlaneCount(dtype);
+        byte[] buffer = ArrayPool<byte>.Shared.Rent((planes + 1) * count);
+        try
+        {
+            Span<byte> exponents = buffer.AsSpan(0, count);
+            Span<byte> signMantissa = buffer.AsSpan(count, planes * count);
+            FloatFields.Split(dtype, data, exponents, signMantissa);
+            WriteHeader(output, RecipeKind.Fields, dtype);
+            bool half = dtype == DType.F16;
+            WriteSymbolsChild(exponents, half ? 5 : 8, rowLength, output);
+            for (int k = 0; k < planes; k++)
+            {
+                WriteSymbolsChild(signMantissa.Slice(k * count, count), half && k == 1 ? 3 : 8, 0, output);
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    /// <summary>Planes node: element size, each byte plane as a symbol leaf, then the partial tail element raw.</summary>
+    private void EncodePlanes(ReadOnlySpan<byte> data, int elementSize, int rowLength, IBufferWriter<byte> output)
+    {
+        int count = data.Length / elementSize;
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(data.Length);
+        try
+        {
+            Span<byte> planes = buffer.AsSpan(0, data.Length);
+            BytePlanes.Split(data, planes, elementSize);
+            WriteByte(output, (byte)RecipeKind.Planes);
+            WriteByte(output, (byte)elementSize);
+            for (int k = 0; k < elementSize; k++)
+            {
+                // The top plane carries sign and exponent (or the high bits of integers): the row is its context.
+                WriteSymbolsChild(planes.Slice(k * count, count), 8, k == elementSize - 1 ? rowLength : 0, output);
+            }
+
+            output.Write(planes[(count * elementSize)..]);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    /// <summary>Dead-bits node: dtype, the plan's parameter block, the narrow stream as a child.</summary>
+    private void EncodeDeadBits(ReadOnlySpan<byte> data, DType dtype, in DeadBitsPlan plan, int rowLength, int depth, IBufferWriter<byte> output)
+    {
+        int length = plan.NarrowLength;
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(length);
+        try
+        {
+            Span<byte> narrow = buffer.AsSpan(0, length);
+            DeadBits.Forward(data, plan, narrow);
+            WriteHeader(output, RecipeKind.DeadBits, dtype);
+            plan.Write(output);
+            int narrowRow = dtype == DType.C64 ? rowLength * 2 : rowLength;
+            if (plan.NarrowDType is DType narrowDType)
+            {
+                WriteTypedChild(narrow, narrowDType, narrowRow, depth, output);
+            }
+            else if (plan.NarrowElementSize is >= 2 and <= 8)
+            {
+                using var child = new ArrayPoolBufferWriter<byte>(length + 64);
+                EncodePlanes(narrow, plan.NarrowElementSize, narrowRow, child);
+                WriteChild(output, child.WrittenSpan, length);
+            }
+            else
+            {
+                WriteSymbolsChild(narrow, 8, narrowRow, output);
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    /// <summary>Zero-mask node: dtype, the plan, the positions as symbols, the non-zero values as a typed child.</summary>
+    private void EncodeZeroMask(ReadOnlySpan<byte> data, DType dtype, in ZeroMaskPlan plan, int depth, IBufferWriter<byte> output)
+    {
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(plan.PositionsLength + plan.ValuesLength);
+        try
+        {
+            Span<byte> positions = buffer.AsSpan(0, plan.PositionsLength);
+            Span<byte> values = buffer.AsSpan(plan.PositionsLength, plan.ValuesLength);
+            ZeroMask.Forward(data, plan, positions, values);
+            WriteHeader(output, RecipeKind.ZeroMask, dtype);
+            plan.Write(output);
+            WriteSymbolsChild(positions, 8, 0, output);
+            WriteTypedChild(values, dtype, 0, depth, output);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    /// <summary>Plans a palette (byte-aligned indices) and appends its node; false when no palette is smaller.</summary>
+    private bool TryEncodePalette(ReadOnlySpan<byte> data, DType dtype, int rowLength, int depth, IBufferWriter<byte> output)
+    {
+        int count = data.Length / dtype.ElementSize();
+        long[] shape = rowLength > 0 ? [count / rowLength, rowLength] : [];
+        if (!Palette.TryPlan(data, dtype, shape, out PalettePlan? plan, byteAlignedIndices: true))
+        {
+            return false;
+        }
+
+        EncodePalette(data, dtype, plan, rowLength, depth, output);
+        return true;
+    }
+
+    /// <summary>Palette node: dtype, parameters, then group table (symbols), codebook (typed) and indices.</summary>
+    private void EncodePalette(ReadOnlySpan<byte> data, DType dtype, PalettePlan plan, int rowLength, int depth, IBufferWriter<byte> output)
+    {
+        PaletteParameters p = plan.Parameters;
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(p.IndicesLength);
+        try
+        {
+            Span<byte> indices = buffer.AsSpan(0, p.IndicesLength);
+            Palette.ForwardIndices(data, plan, indices);
+            WriteHeader(output, RecipeKind.Palette, dtype);
+            p.Write(output);
+            WriteSymbolsChild(plan.GroupTable, 8, 0, output);
+            WriteCodebookChild(plan.Codebook, dtype, depth, output);
+            if (p.IndexBits == 16)
+            {
+                WriteTypedChild(indices, DType.U16, rowLength, depth, output);
+            }
+            else if (p.Layout == PaletteLayout.Grouped && p.IndexBits == 8 && depth + 1 < RecipeDecoder.MaxDepth)
+            {
+                using var child = new ArrayPoolBufferWriter<byte>(indices.Length + 64);
+                EncodeAlignedIndices(indices, plan, rowLength, child);
+                WriteChild(output, child.WrittenSpan, indices.Length);
+            }
+            else
+            {
+                // Byte-aligned indices of at most 8 bits: one symbol per element, in element order.
+                WriteSymbolsChild(indices, Math.Max(1, p.IndexBits), p.IndexBits == 8 ? rowLength : 0, output);
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    // A sorted codebook (of many entries) is a slowly rising sequence of bit patterns: zigzag deltas turn it into
+    // small numbers. Both forms are encoded (codebooks are small) and the smaller kept.
+    private void WriteCodebookChild(ReadOnlySpan<byte> codebook, DType dtype, int depth, IBufferWriter<byte> output)
+    {
+        int size = dtype.ElementSize();
+        if (codebook.Length < 16 * size || !ZigZagDelta.IsSupported(size) || depth + 2 >= RecipeDecoder.MaxDepth - 2)
+        {
+            WriteTypedChild(codebook, dtype, 0, depth, output);
+            return;
+        }
+
+        using var plain = new ArrayPoolBufferWriter<byte>(codebook.Length + 64);
+        EncodeTyped(codebook, dtype, 0, depth + 1, plain);
+        using var delta = new ArrayPoolBufferWriter<byte>(codebook.Length + 64);
+        EncodeDelta(codebook, size, depth + 1, delta);
+        ReadOnlySpan<byte> chosen = delta.WrittenCount < plain.WrittenCount ? delta.WrittenSpan : plain.WrittenSpan;
+        WriteChild(output, chosen, codebook.Length);
+    }
+
+    // Grouped 8-bit indices: shift each group so that its zero entry (the code of 0.0, or code 0 of an affine group)
+    // has one common index, and keep that form when its order-0 bound plus the offsets beats the plain indices.
+    private void EncodeAlignedIndices(ReadOnlySpan<byte> indices, PalettePlan plan, int rowLength, IBufferWriter<byte> output)
+    {
+        PaletteParameters p = plan.Parameters;
+        int groups = p.GroupCount;
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(groups + indices.Length);
+        try
+        {
+            Span<byte> offsets = buffer.AsSpan(0, groups);
+            Span<byte> shifted = buffer.AsSpan(groups, indices.Length);
+            if (!ZeroIndexOffsets(plan, offsets))
+            {
+                EncodeSymbols(indices, 8, rowLength, output);
+                return;
+            }
+
+            GroupShift.Forward(indices, offsets, p.GroupLength, shifted);
+            Span<uint> counts = stackalloc uint[256];
+            RansCodec.CountOrder0(indices, counts);
+            long plainCost = StreamStats.Order0CostQ16(counts);
+            RansCodec.CountOrder0(shifted, counts);
+            long shiftedCost = StreamStats.Order0CostQ16(counts) + ((long)groups * 8 * FixedLog2.One);
+            if (shiftedCost >= plainCost)
+            {
+                EncodeSymbols(indices, 8, rowLength, output);
+                return;
+            }
+
+            WriteByte(output, (byte)RecipeKind.GroupShift);
+            VarInt.Write(output, (ulong)p.GroupLength);
+            WriteSymbolsChild(offsets, 8, 0, output);
+            WriteSymbolsChild(shifted, 8, rowLength, output);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    // Per group, the index of its zero value; the offset moves it to the largest such index over all groups.
+    // Groups without a zero keep offset 0. False when no group has a zero (nothing to align).
+    private static bool ZeroIndexOffsets(PalettePlan plan, Span<byte> offsets)
+    {
+        PaletteParameters p = plan.Parameters;
+        int size = p.ElementSize;
+        var table = new SpanReader(plan.GroupTable);
+        ReadOnlySpan<byte> codebook = plan.Codebook;
+        Span<int> zeroIndex = offsets.Length <= 4096 ? stackalloc int[offsets.Length] : new int[offsets.Length];
+        int entry = 0;
+        int target = -1;
+        for (int g = 0; g < offsets.Length; g++)
+        {
+            ulong descriptor = table.ReadVarUInt64();
+            int z = -1;
+            if ((descriptor & 1) == 0)
+            {
+                int entries = (int)(descriptor >> 1) + 1;
+                for (int e = 0; e < entries; e++)
+                {
+                    if (codebook.Slice((entry + e) * size, size).IndexOfAnyExcept((byte)0) < 0)
+                    {
+                        z = e;
+                        break;
+                    }
+                }
+
+                entry += entries;
+            }
+            else
+            {
+                ulong zigzag = descriptor >> 1;
+                long c0 = (long)(zigzag >> 1) ^ -(long)(zigzag & 1);
+                z = c0 <= 0 && -c0 < 256 ? (int)-c0 : -1;
+                entry++;
+            }
+
+            zeroIndex[g] = z;
+            target = Math.Max(target, z);
+        }
+
+        if (target < 0)
+        {
+            return false;
+        }
+
+        for (int g = 0; g < offsets.Length; g++)
+        {
+            offsets[g] = zeroIndex[g] < 0 ? (byte)0 : (byte)(target - zeroIndex[g]);
+        }
+
+        return true;
+    }
+
+    /// <summary>Delta node: element size, then the zigzag deltas as a child (byte planes for wide elements).</summary>
+    private void EncodeDelta(ReadOnlySpan<byte> data, int elementSize, int depth, IBufferWriter<byte> output)
+    {
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(data.Length);
+        try
+        {
+            Span<byte> deltas = buffer.AsSpan(0, data.Length);
+            ZigZagDelta.Forward(data, deltas, elementSize);
+            WriteByte(output, (byte)RecipeKind.Delta);
+            WriteByte(output, (byte)elementSize);
+            if (elementSize == 1)
+            {
+                WriteSymbolsChild(deltas, 8, 0, output);
+                return;
+            }
+
+            using var child = new ArrayPoolBufferWriter<byte>(data.Length + 64);
+            EncodePlanes(deltas, elementSize, 0, child);
+            WriteChild(output, child.WrittenSpan, data.Length);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    /// <summary>
+    /// Negative-zero node: dtype, zero count, the sign bits of the zero elements, then the values with every -0.0
+    /// made +0.0 as a typed child (where a palette can now see exact integer codes). False when the cleaned values
+    /// give no palette.
+    /// </summary>
+    private bool TryEncodeNegativeZero(ReadOnlySpan<byte> data, DType dtype, int rowLength, int depth, IBufferWriter<byte> output)
+    {
+        int size = dtype.ElementSize();
+        int count = data.Length / size;
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(data.Length + ((count + 7) / 8));
+        try
+        {
+            Span<byte> cleaned = buffer.AsSpan(0, data.Length);
+            Span<byte> signs = buffer.AsSpan(data.Length, (count + 7) / 8);
+            int zeros = NegativeZeros.Split(data, size, cleaned, signs);
+            if (!PaletteMayPay(cleaned, dtype, size, count, rowLength))
+            {
+                return false;
+            }
+
+            using var palette = new ArrayPoolBufferWriter<byte>((data.Length / 2) + 64);
+            if (!TryEncodePalette(cleaned, dtype, rowLength, depth + 1, palette))
+            {
+                return false;
+            }
+
+            WriteHeader(output, RecipeKind.NegativeZero, dtype);
+            VarInt.Write(output, (ulong)zeros);
+            WriteSymbolsChild(signs[..((zeros + 7) / 8)], 8, 0, output);
+            WriteChild(output, palette.WrittenSpan, data.Length);
+            return true;
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    /// <summary>Integer-pack node: dtype, plan, the packed stream as a child (typed when whole bytes wide).</summary>
+    private void EncodeIntPack(ReadOnlySpan<byte> data, DType dtype, in IntPackPlan plan, int depth, IBufferWriter<byte> output)
+    {
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(plan.PackedLength);
+        try
+        {
+            Span<byte> packed = buffer.AsSpan(0, plan.PackedLength);
+            IntPack.Forward(data, plan, packed);
+            WriteHeader(output, RecipeKind.IntPack, dtype);
+            plan.Write(output);
+            DType? narrow = plan.Bits switch
+            {
+                16 => DType.U16,
+                32 => DType.U32,
+                64 => DType.U64,
+                _ => null,
+            };
+
+            if (narrow is DType typed && depth + 1 < RecipeDecoder.MaxDepth - 2)
+            {
+                using var child = new ArrayPoolBufferWriter<byte>(packed.Length + 64);
+                EncodePlanes(packed, typed.ElementSize(), 0, child);
+                WriteChild(output, child.WrittenSpan, packed.Length);
+            }
+            else
+            {
+                WriteSymbolsChild(packed, 8, 0, output);
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    /// <summary>Bool-pack node: dtype, then the packed bits (eight elements per byte) as a symbol leaf.</summary>
+    private int EncodeBoolPack(ReadOnlySpan<byte> data, DType dtype, in BoolPackPlan plan, IBufferWriter<byte> output)
+    {
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(plan.PackedLength);
+        try
+        {
+            Span<byte> packed = buffer.AsSpan(0, plan.PackedLength);
+            BoolPack.Forward(data, plan, packed);
+            using var child = new ArrayPoolBufferWriter<byte>(packed.Length + 64);
+            EncodeSymbols(packed, 8, 0, child);
+            WriteHeader(output, RecipeKind.BoolPack, dtype);
+            WriteChild(output, child.WrittenSpan, packed.Length);
+            return 2 + VarInt.GetLength((ulong)child.WrittenCount) + child.WrittenCount;
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+}
