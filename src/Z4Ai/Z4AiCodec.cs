@@ -64,7 +64,7 @@ public static class Z4AiCodec
     /// <param name="dtype">Their element type.</param>
     /// <param name="shape">The dimensions (their product must be the element count), or empty to record none.</param>
     /// <param name="options">Effort, chunk size, parallelism; its <see cref="CodecOptions.Shape"/> is ignored.</param>
-    public static byte[] Compress<T>(ReadOnlySpan<T> values, DType dtype, ReadOnlySpan<long> shape = default, CodecOptions? options = null)
+    public static byte[] Compress<T>(ReadOnlySpan<T> values, DType dtype, ReadOnlySpan<long> shape, CodecOptions? options = null)
         where T : unmanaged
     {
         CheckElementType<T>(dtype);
@@ -130,7 +130,7 @@ public static class Z4AiCodec
                 }
 
                 long batchFirst = first;
-                Parallel.For(0, count, new ParallelOptions { MaxDegreeOfParallelism = options.MaxDegreeOfParallelism }, k =>
+                ParallelChunks.For(count, options.MaxDegreeOfParallelism, k =>
                 {
                     int n = header.ChunkLength(batchFirst + k);
                     ArrayPoolBufferWriter<byte> frame = frames[k] ??= new ArrayPoolBufferWriter<byte>(TensorCodec.GetMaxEncodedLength(n));
@@ -340,7 +340,7 @@ public static class Z4AiCodec
             nint sourceAddress = (nint)source;
             nint targetAddress = (nint)target;
             int frameLength = frame.Length;
-            Parallel.For(0, offsets.Length, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, c =>
+            ParallelChunks.For(offsets.Length, Environment.ProcessorCount, c =>
             {
                 var all = new ReadOnlySpan<byte>((byte*)sourceAddress, frameLength);
                 var reader = new SpanReader(all[offsets[c]..]);

@@ -30,7 +30,7 @@ internal static class CompressCommand
             string inputPath = parse.GetValue(input)!;
             if (parse.GetValue(dtype) is string dtypeName)
             {
-                return CompressBuffer(parse, context, inputPath, parse.GetValue(output), dtypeName, parse.GetValue(shape), new RawSettings(
+                return CompressBuffer(context, inputPath, parse.GetValue(output), dtypeName, parse.GetValue(shape), new RawSettings(
                     CommonOptions.ParseEffort(parse.GetValue(effort)!),
                     Units.ParseSize(parse.GetValue(chunkSize)!),
                     Math.Max(1, parse.GetValue(threads)),
@@ -92,14 +92,13 @@ internal static class CompressCommand
 
     // Raw buffer mode: the whole input file is one buffer of elements; the frame goes to a temporary file that is
     // renamed into place only when complete.
-    private static int CompressBuffer(ParseResult parse, CliContext context, string inputPath, string? outputPath, string dtypeName, string? shapeText, RawSettings settings)
+    private static int CompressBuffer(CliContext context, string inputPath, string? outputPath, string dtypeName, string? shapeText, RawSettings settings)
     {
         if (!DTypeInfo.TryParseLoose(dtypeName, out DType? parsed))
         {
             throw new CliUsageException($"'{dtypeName}' is not a dtype (examples: bf16, f16, f32, u8, i64)");
         }
 
-        _ = parse;
         DType dtype = parsed.Value;
         long[]? dims = shapeText is null ? null : ParseShape(shapeText);
         outputPath ??= inputPath == CommonOptions.StdioName ? CommonOptions.StdioName : inputPath + Z4AiCodec.FileExtension;

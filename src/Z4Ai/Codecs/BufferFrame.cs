@@ -249,7 +249,7 @@ internal static class BufferFrame
                 {
                     int batch = Math.Min(parallelism, chunks - first);
                     int batchStart = first;
-                    Parallel.For(0, batch, new ParallelOptions { MaxDegreeOfParallelism = parallelism }, k =>
+                    ParallelChunks.For(batch, parallelism, k =>
                     {
                         int c = batchStart + k;
                         int n = header.ChunkLength(c);
