@@ -30,6 +30,9 @@ internal sealed partial class RecipeEncoder
     /// <summary>Elements sampled to decide whether a palette is worth planning.</summary>
     internal const int PaletteSampleElements = 4096;
 
+    /// <summary>Streams this short always try zstd at the effort's level (codebooks, tables): it costs next to nothing.</summary>
+    internal const int TinyStreamLength = 4096;
+
     /// <summary>Bytes of a stream compressed with fast zstd to decide whether full zstd is worth running.</summary>
     internal const int ZstdSampleBytes = 64 * 1024;
 
@@ -369,7 +372,7 @@ internal sealed partial class RecipeEncoder
         }
 
         int level = _profile.ZstdLevelFor(data.Length);
-        if (_profile.AlwaysZstd || (level <= 3 && data.Length <= ZstdSampleBytes))
+        if (_profile.AlwaysZstd || data.Length <= TinyStreamLength || (level <= 3 && data.Length <= ZstdSampleBytes))
         {
             return true;
         }
