@@ -12,6 +12,7 @@ var runners = new Dictionary<string, Func<string[], int>>(StringComparer.Ordinal
     ["codec-scenarios"] = Z4Ai.Benchmarks.Codecs.CodecScenarios.Run,
     ["step-probe"] = Z4Ai.Benchmarks.Codecs.StepProbe.Run,
     ["u8-probe"] = Z4Ai.Benchmarks.Codecs.U8Probe.Run,
+    ["repeated-probe"] = Z4Ai.Benchmarks.Codecs.RepeatedProbe.Run,
     ["affine-probe"] = Z4Ai.Benchmarks.Codecs.AffineProbe.Run,
 };
 

@@ -179,3 +179,29 @@ internal static class U8Probe
         return 0;
     }
 }
+
+internal static class RepeatedProbe
+{
+    public static int Run(string[] args)
+    {
+        long elements = 32L * 1024 * 1024 / 64 / 2 / 2;
+        var rng = new Random(5);
+        byte[] a = CodecScenarios.Bf16(CodecScenarios.Weights((int)elements, rng));
+        byte[] b = CodecScenarios.Bf16(CodecScenarios.Weights((int)elements, rng));
+        var tensors = new Dictionary<string, Tensor>();
+        for (int layer = 0; layer < 64; layer++)
+        {
+            tensors[$"layers.{layer:D2}.attn.weight"] = new Tensor(DType.BF16, [elements / 4096, 4096], a);
+            tensors[$"layers.{layer:D2}.mlp.weight"] = new Tensor(DType.BF16, [elements / 4096, 4096], b);
+        }
+
+        string plain = Path.Combine(Path.GetTempPath(), "repeated.safetensors");
+        string packed = Path.Combine(Path.GetTempPath(), "repeated.z4ai");
+        SafeTensorsCompat.SaveFile(tensors, plain, null, new SaveOptions { Format = StorageFormat.SafeTensors });
+        SafeTensorsCompat.SaveFile(tensors, packed);
+        Console.WriteLine($"repeated bf16: {new FileInfo(plain).Length} -> {new FileInfo(packed).Length} ({(double)new FileInfo(plain).Length / new FileInfo(packed).Length:0.0}x)");
+        File.Delete(plain);
+        File.Delete(packed);
+        return 0;
+    }
+}

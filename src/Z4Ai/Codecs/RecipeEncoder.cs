@@ -40,9 +40,6 @@ internal sealed partial class RecipeEncoder
 
     public RecipeEncoder(CompressionEffort effort) => _profile = EffortProfile.For(effort);
 
-    /// <summary>The settings in force.</summary>
-    public EffortProfile Profile => _profile;
-
     /// <summary>
     /// Appends a node encoding <paramref name="data"/>, elements of <paramref name="dtype"/> (rows of
     /// <paramref name="rowLength"/> elements when known, else 0), and returns the bytes written.
@@ -67,7 +64,7 @@ internal sealed partial class RecipeEncoder
             rowLength = 0;
         }
 
-        using var best = new Candidate(data.Length);
+        using var best = new Candidate();
 
         // Dead bits: exact and byte-aligned, so when the narrow stream is itself a dtype it is always the way in.
         if (DeadBits.TryPlan(data, dtype, out DeadBitsPlan deadBits))
@@ -98,7 +95,7 @@ internal sealed partial class RecipeEncoder
 
         // -0.0 left by rounding small negative weights to zero breaks exact integer-code palettes; take the signs
         // out and try the palette on what remains.
-        if (!decided && negativeZeros > 0 && RecipeDecoder.HasSignedZero(dtype) && IsFloatDType(dtype))
+        if (!decided && negativeZeros > 0 && RecipeDecoder.HasSignedZero(dtype))
         {
             using var negativeOutput = new ArrayPoolBufferWriter<byte>((data.Length / 2) + 64);
             if (TryEncodeNegativeZero(data, dtype, rowLength, depth, negativeOutput))
@@ -402,8 +399,6 @@ internal sealed partial class RecipeEncoder
     private sealed class Candidate : IDisposable
     {
         private byte[]? _buffer;
-
-        public Candidate(int capacityHint) => _ = capacityHint;
 
         public bool HasValue => _buffer is not null;
 
