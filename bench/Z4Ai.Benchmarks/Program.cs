@@ -15,6 +15,8 @@ var runners = new Dictionary<string, Func<string[], int>>(StringComparer.Ordinal
     ["codec-analyze"] = Z4Ai.Benchmarks.Codecs.Analyze.Run,
     ["codec-scenarios"] = Z4Ai.Benchmarks.Codecs.CodecScenarios.Run,
     ["step-probe"] = Z4Ai.Benchmarks.Codecs.StepProbe.Run,
+    ["u8-probe"] = Z4Ai.Benchmarks.Codecs.U8Probe.Run,
+    ["repeated-probe"] = Z4Ai.Benchmarks.Codecs.RepeatedProbe.Run,
     ["affine-probe"] = Z4Ai.Benchmarks.Codecs.AffineProbe.Run,
 };
 

@@ -139,3 +139,69 @@ internal static class StepProbe
         Console.WriteLine($"{name,-30} {cpu / reps * 1000,8:0.00} ms  ({bytes * reps / cpu / 1e6,7:0} MB/s of raw)");
     }
 }
+
+internal static class U8Probe
+{
+    public static int Run(string[] args)
+    {
+        using SafeTensorsReader reader = SafeTensorsCompat.Open(args[0]);
+        foreach (TensorInfo info in reader.Tensors.Where(t => t.DType == DType.U8).OrderByDescending(t => t.ByteLength).Take(6))
+        {
+            byte[] data = reader.GetTensor(info.Name).Data.ToArray();
+            int row = (int)info.Shape[^1];
+            var w = new ArrayBufferWriter<byte>();
+            string line = $"{info.Name,-40} [{string.Join(",", info.Shape)}] {data.Length,6}";
+            foreach (int r in new[] { 0, row, (int)(info.Shape.Count >= 2 ? info.Shape[^2] * info.Shape[^1] / info.Shape[^1] : 0) })
+            {
+                w.ResetWrittenCount();
+                EntropyCoder.Encode(data, EntropyMethod.ContextMixing, 8, r, w);
+                line += $" cm(r={r}) {w.WrittenCount,6}";
+            }
+            w.ResetWrittenCount();
+            EntropyCoder.Encode(data, EntropyMethod.RansOrder0, 8, 0, w);
+            line += $" r0 {w.WrittenCount,6}";
+            // transposed (column-major) order: channels contiguous
+            if (info.Shape.Count >= 2)
+            {
+                int cols = row, rows = data.Length / row;
+                byte[] t = new byte[data.Length];
+                for (int i = 0; i < rows; i++) for (int j = 0; j < cols; j++) t[j * rows + i] = data[i * cols + j];
+                w.ResetWrittenCount();
+                EntropyCoder.Encode(t, EntropyMethod.ContextMixing, 8, rows, w);
+                line += $" cmT {w.WrittenCount,6}";
+                w.ResetWrittenCount();
+                EntropyCoder.Encode(data, EntropyMethod.RansOrder1, 8, 0, w);
+                line += $" r1 {w.WrittenCount,6}";
+            }
+            line += $" xz {Analyze.External("xz", "-9e -c", data)}";
+            Console.WriteLine(line);
+        }
+        return 0;
+    }
+}
+
+internal static class RepeatedProbe
+{
+    public static int Run(string[] args)
+    {
+        long elements = 32L * 1024 * 1024 / 64 / 2 / 2;
+        var rng = new Random(5);
+        byte[] a = CodecScenarios.Bf16(CodecScenarios.Weights((int)elements, rng));
+        byte[] b = CodecScenarios.Bf16(CodecScenarios.Weights((int)elements, rng));
+        var tensors = new Dictionary<string, Tensor>();
+        for (int layer = 0; layer < 64; layer++)
+        {
+            tensors[$"layers.{layer:D2}.attn.weight"] = new Tensor(DType.BF16, [elements / 4096, 4096], a);
+            tensors[$"layers.{layer:D2}.mlp.weight"] = new Tensor(DType.BF16, [elements / 4096, 4096], b);
+        }
+
+        string plain = Path.Combine(Path.GetTempPath(), "repeated.safetensors");
+        string packed = Path.Combine(Path.GetTempPath(), "repeated.z4ai");
+        SafeTensorsCompat.SaveFile(tensors, plain, null, new SaveOptions { Format = StorageFormat.SafeTensors });
+        SafeTensorsCompat.SaveFile(tensors, packed);
+        Console.WriteLine($"repeated bf16: {new FileInfo(plain).Length} -> {new FileInfo(packed).Length} ({(double)new FileInfo(plain).Length / new FileInfo(packed).Length:0.0}x)");
+        File.Delete(plain);
+        File.Delete(packed);
+        return 0;
+    }
+}

@@ -241,7 +241,6 @@ internal static class BufferFrame
         fixed (byte* start = raw)
         {
             nint address = (nint)start;
-            int length = raw.Length;
             var frames = new ArrayPoolBufferWriter<byte>?[parallelism];
             try
             {
@@ -264,8 +263,6 @@ internal static class BufferFrame
                         WriteChunk(frames[k]!.WrittenSpan, output);
                     }
                 }
-
-                GC.KeepAlive(length);
             }
             finally
             {

@@ -64,7 +64,7 @@ internal sealed class EffortProfile
     public int SmallStreamZstdLevel { get; private init; }
 
     /// <summary>The longest stream compressed at <see cref="SmallStreamZstdLevel"/>.</summary>
-    public const int SmallStreamLength = 256 * 1024;
+    public const int SmallStreamLength = 1024 * 1024;
 
     /// <summary>The zstd level for a stream of <paramref name="length"/> bytes.</summary>
     public int ZstdLevelFor(int length) => length <= SmallStreamLength ? SmallStreamZstdLevel : ZstdLevel;

@@ -30,15 +30,15 @@ internal sealed partial class RecipeEncoder
     /// <summary>Elements sampled to decide whether a palette is worth planning.</summary>
     internal const int PaletteSampleElements = 4096;
 
+    /// <summary>Streams this short always try zstd at the effort's level (codebooks, tables): it costs next to nothing.</summary>
+    internal const int TinyStreamLength = 4096;
+
     /// <summary>Bytes of a stream compressed with fast zstd to decide whether full zstd is worth running.</summary>
     internal const int ZstdSampleBytes = 64 * 1024;
 
     private readonly EffortProfile _profile;
 
     public RecipeEncoder(CompressionEffort effort) => _profile = EffortProfile.For(effort);
-
-    /// <summary>The settings in force.</summary>
-    public EffortProfile Profile => _profile;
 
     /// <summary>
     /// Appends a node encoding <paramref name="data"/>, elements of <paramref name="dtype"/> (rows of
@@ -64,7 +64,7 @@ internal sealed partial class RecipeEncoder
             rowLength = 0;
         }
 
-        using var best = new Candidate(data.Length);
+        using var best = new Candidate();
 
         // Dead bits: exact and byte-aligned, so when the narrow stream is itself a dtype it is always the way in.
         if (DeadBits.TryPlan(data, dtype, out DeadBitsPlan deadBits))
@@ -95,7 +95,7 @@ internal sealed partial class RecipeEncoder
 
         // -0.0 left by rounding small negative weights to zero breaks exact integer-code palettes; take the signs
         // out and try the palette on what remains.
-        if (!decided && negativeZeros > 0 && RecipeDecoder.HasSignedZero(dtype) && IsFloatDType(dtype))
+        if (!decided && negativeZeros > 0 && RecipeDecoder.HasSignedZero(dtype))
         {
             using var negativeOutput = new ArrayPoolBufferWriter<byte>((data.Length / 2) + 64);
             if (TryEncodeNegativeZero(data, dtype, rowLength, depth, negativeOutput))
@@ -139,7 +139,7 @@ internal sealed partial class RecipeEncoder
         }
 
         // LZ repeats (tiled or repeated rows, lookup tables) that no split exposes: zstd over the raw bytes.
-        if (ShouldTryZstd(data, best.Length))
+        if (ShouldTryZstd(data, best.Length, slackPercent: 5))
         {
             using var zstd = new ArrayPoolBufferWriter<byte>(ZstdBackend.GetMaxCompressedLength(data.Length) + 1);
             WriteZstd(data, zstd);
@@ -219,7 +219,7 @@ internal sealed partial class RecipeEncoder
                 }
             }
 
-            if (ShouldTryZstd(data, bestSize))
+            if (ShouldTryZstd(data, bestSize, slackPercent: -3))
             {
                 trial.Clear();
                 WriteZstd(data, trial);
@@ -359,28 +359,35 @@ internal sealed partial class RecipeEncoder
         return StreamStats.IsAffineSample(data[..(affineSample * size)], dtype);
     }
 
-    // A cheap LZ probe: zstd level 1 on a sample against the best size so far, scaled to the sample; run the real
+    // A cheap LZ probe: zstd on a 64 KiB sample against the best size so far, scaled to the sample; run the real
     // zstd only when the sample suggests it may win.
-    private bool ShouldTryZstd(ReadOnlySpan<byte> data, long bestSize)
+    private bool ShouldTryZstd(ReadOnlySpan<byte> data, long bestSize, int slackPercent)
     {
         if (!_profile.AllowZstd || data.Length < MinCodedLength)
         {
             return false;
         }
 
-        if (data.Length <= ZstdSampleBytes || _profile.AlwaysZstd)
+        int level = _profile.ZstdLevelFor(data.Length);
+        if (_profile.AlwaysZstd || data.Length <= TinyStreamLength || (level <= 3 && data.Length <= ZstdSampleBytes))
         {
             return true;
         }
 
-        ReadOnlySpan<byte> sample = data[..ZstdSampleBytes];
+        // Short streams are probed whole at level 3 (a few hundred MB/s): a sample would miss repeats far apart,
+        // such as the mirrored halves of an STFT basis, that the high level then finds. Long streams are probed on
+        // their first 64 KiB at a mid level.
+        bool whole = data.Length <= EffortProfile.SmallStreamLength;
+        ReadOnlySpan<byte> sample = whole ? data : data[..ZstdSampleBytes];
         byte[] scratch = ArrayPool<byte>.Shared.Rent(ZstdBackend.GetMaxCompressedLength(sample.Length));
         try
         {
-            long sampled = ZstdBackend.Compress(sample, scratch, 1);
+            long sampled = ZstdBackend.Compress(sample, scratch, Math.Min(whole ? 3 : 9, level));
 
-            // Scaled: sampled / sampleLength < bestSize / length, with 5% slack for the better level on the whole.
-            return sampled * data.Length * 100 < bestSize * sample.Length * 105L;
+            // Scaled: sampled / sampleLength < bestSize / length, give or take the slack: typed streams get 5% in
+            // zstd's favour (the full level finds more than the probe shows); symbol streams, already at their
+            // order-0 bound, must show a clear 3% gain before a slow high level runs on all of it.
+            return sampled * data.Length * 100 < bestSize * sample.Length * (100L + slackPercent);
         }
         finally
         {
@@ -392,8 +399,6 @@ internal sealed partial class RecipeEncoder
     private sealed class Candidate : IDisposable
     {
         private byte[]? _buffer;
-
-        public Candidate(int capacityHint) => _ = capacityHint;
 
         public bool HasValue => _buffer is not null;
 
