@@ -4,7 +4,7 @@
 # containers. Every file the cluster writes lives under one state directory, so stop.sh removes it all.
 #
 # Environment:
-#   Z4AI_S3_STATE          state directory (default /tmp/z4ai-s3); env.sh is written there
+#   Z4AI_S3_STATE          state directory (default $TMPDIR/z4ai-s3, TMPDIR defaulting to the system temp folder); env.sh is written there
 #   Z4AI_S3_START_TIMEOUT  seconds allowed from the first daemon to a ready gateway (default 120)
 #   Z4AI_S3_OSD_BACKEND    bluestore (default: a sparse 10 GiB file) or memstore (RAM, for file systems
 #                          without O_DIRECT such as tmpfs)
@@ -16,7 +16,7 @@
 # daemons' defaults assume it). Running it again while the store answers does nothing.
 set -euo pipefail
 
-STATE="${Z4AI_S3_STATE:-/tmp/z4ai-s3}"
+STATE="${Z4AI_S3_STATE:-${TMPDIR:-/tmp}/z4ai-s3}"
 TIMEOUT="${Z4AI_S3_START_TIMEOUT:-120}"
 BACKEND="${Z4AI_S3_OSD_BACKEND:-bluestore}"
 REGION="us-east-1"

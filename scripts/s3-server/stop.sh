@@ -3,7 +3,7 @@
 # nothing is running; it touches only the processes whose pids start.sh recorded.
 set -uo pipefail
 
-STATE="${Z4AI_S3_STATE:-/tmp/z4ai-s3}"
+STATE="${Z4AI_S3_STATE:-${TMPDIR:-/tmp}/z4ai-s3}"
 say() { echo "s3-server: $*" >&2; }
 
 [ -d "$STATE" ] || exit 0

@@ -9,7 +9,7 @@ namespace Z4Ai;
 /// </summary>
 /// <remarks>
 /// <para>
-/// Writes go to a temporary file under <c>DIR/tmp/</c>, which is flushed to the device (<c>fsync</c>), then published
+/// Writes go to a temporary file in the store's <c>tmp</c> folder, which is flushed to the device (<c>fsync</c>), then published
 /// under its key only if the key is free, atomically (a hard link on Unix, a non-replacing move on Windows, so exactly
 /// one of two racing writers wins), and finally the directory entry itself is flushed. A process killed at any
 /// instant leaves either the whole blob or none of it, plus at most a stray temporary file that garbage collection

@@ -178,7 +178,7 @@ public sealed class S3RegistryTests : ServerTestBase
     {
         Assert.That(S3BlobStore.ParseLocation("s3://my-bucket/a/b/"), Is.EqualTo(("my-bucket", "a/b")));
         Assert.That(S3BlobStore.ParseLocation("s3://my-bucket"), Is.EqualTo(("my-bucket", string.Empty)));
-        Assert.That(S3BlobStore.IsS3Location("/tmp/reg"), Is.False);
+        Assert.That(S3BlobStore.IsS3Location("models/reg"), Is.False);
         Assert.Throws<ArgumentException>(() => S3BlobStore.ParseLocation("s3://UPPER/x"));
         Assert.Throws<ArgumentException>(() => S3BlobStore.ParseLocation("s3:///x"));
         Assert.Throws<ArgumentException>(() => S3BlobStore.ParseLocation("/dir"));

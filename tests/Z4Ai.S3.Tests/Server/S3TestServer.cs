@@ -7,7 +7,7 @@ namespace Z4Ai.S3.Tests.Server;
 /// <summary>
 /// Finds the S3 server the integration tests run against, in this order: the environment (Z4AI_S3_ENDPOINT,
 /// AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, as .ci/run exports them after scripts/s3-server/start.sh); the env.sh
-/// file of a running server (Z4AI_S3_STATE, default /tmp/z4ai-s3); else it runs start.sh itself (unless
+/// file of a running server (Z4AI_S3_STATE, default $TMPDIR/z4ai-s3); else it runs start.sh itself (unless
 /// Z4AI_S3_NO_AUTOSTART=1) and stops the server when the tests end. If none of that yields a server, <see cref="Start"/> throws with the reason, so every server
 /// test fails: they never pass or skip silently.
 /// </summary>
