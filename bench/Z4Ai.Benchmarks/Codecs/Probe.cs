@@ -48,6 +48,14 @@ internal static class Probe
             Time($"zstd{level} man", n, () => { w.ResetWrittenCount(); ZstdBackend.Compress(man, w, level); });
             Console.WriteLine($"  size {w.WrittenCount}");
         }
+        foreach (int level in new[] { 1, 3 })
+        {
+            w.ResetWrittenCount();
+            ZstdBackend.Compress(exp, w, level);
+            byte[] z = w.WrittenSpan.ToArray();
+            byte[] back = new byte[n];
+            Time($"zstd{level} exp dec size {z.Length}", n, () => ZstdBackend.Decompress(z, back));
+        }
         Time("sha", n * 2, () => System.Security.Cryptography.SHA256.HashData(bf));
         return 0;
     }
