@@ -15,9 +15,7 @@ var runners = new Dictionary<string, Func<string[], int>>(StringComparer.Ordinal
     ["codec-analyze"] = Z4Ai.Benchmarks.Codecs.Analyze.Run,
     ["codec-scenarios"] = Z4Ai.Benchmarks.Codecs.CodecScenarios.Run,
     ["step-probe"] = Z4Ai.Benchmarks.Codecs.StepProbe.Run,
-    ["u8-probe"] = Z4Ai.Benchmarks.Codecs.U8Probe.Run,
     ["repeated-probe"] = Z4Ai.Benchmarks.Codecs.RepeatedProbe.Run,
-    ["affine-probe"] = Z4Ai.Benchmarks.Codecs.AffineProbe.Run,
 };
 
 if (args.Length > 0 && runners.TryGetValue(args[0], out Func<string[], int>? run))

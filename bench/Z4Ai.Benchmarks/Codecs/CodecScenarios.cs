@@ -137,7 +137,7 @@ internal static class CodecScenarios
         return process.TotalProcessorTime;
     }
 
-    private static string Ratio(long raw, long compressed) => ((double)raw / compressed).ToString("0.000", CultureInfo.InvariantCulture);
+    private static string Ratio(long raw, long compressed) => ((double)raw / compressed).ToString("0.0000", CultureInfo.InvariantCulture);
 
     /// <summary>Gaussian weights, rows of <see cref="Columns"/>, each row with a log-normal scale around 0.02.</summary>
     internal static float[] Weights(int count, Random rng)

@@ -6,6 +6,9 @@ using Z4Ai.Planes;
 
 namespace Z4Ai.Benchmarks.Codecs;
 
+/// <summary><c>codec-probe</c>: single-thread speed of the building blocks (split, rANS, context mixing, zstd,
+/// SHA-256) on a 4 MiB BF16 chunk, in MB/s of wall and of process CPU time (the latter is what a loaded machine
+/// does not distort).</summary>
 internal static class Probe
 {
     public static int Run(string[] args)
@@ -48,6 +51,14 @@ internal static class Probe
             Time($"zstd{level} man", n, () => { w.ResetWrittenCount(); ZstdBackend.Compress(man, w, level); });
             Console.WriteLine($"  size {w.WrittenCount}");
         }
+        foreach (int level in new[] { 1, 3 })
+        {
+            w.ResetWrittenCount();
+            ZstdBackend.Compress(exp, w, level);
+            byte[] z = w.WrittenSpan.ToArray();
+            byte[] back = new byte[n];
+            Time($"zstd{level} exp dec size {z.Length}", n, () => ZstdBackend.Decompress(z, back));
+        }
         Time("sha", n * 2, () => System.Security.Cryptography.SHA256.HashData(bf));
         return 0;
     }
@@ -66,36 +77,8 @@ internal static class Probe
     }
 }
 
-internal static class AffineProbe
-{
-    public static int Run(string[] args)
-    {
-        byte[] data = CodecScenarios.F32(CodecScenarios.Dequantise(CodecScenarios.Weights(4096 * 4, new Random(7)), 127, true));
-        var keys = new SortedSet<ulong>();
-        for (int i = 0; i < 4096; i++)
-        {
-            ulong v = BitConverter.ToUInt32(data, 4 * i);
-            keys.Add(Z4Ai.Transforms.Palette.ToKey(v, 32, Z4Ai.Transforms.Palette.KeyKind.SignMagnitude));
-        }
-        ulong[] sorted = keys.ToArray();
-        bool ok = Z4Ai.Transforms.Palette.TryAffine(sorted, 32, Z4Ai.Transforms.FloatFormat.Of(DType.F32)!.Value, out long c0, out ulong span, out ulong scale);
-        Console.WriteLine($"distinct {sorted.Length} affine {ok} c0 {c0} span {span} scale {BitConverter.UInt32BitsToSingle((uint)scale)}");
-        // find failing value
-        float s = float.MaxValue;
-        foreach (ulong k in sorted) { float f = BitConverter.UInt32BitsToSingle((uint)Z4Ai.Transforms.Palette.FromKey(k, 32, Z4Ai.Transforms.Palette.KeyKind.SignMagnitude)); if (f != 0 && Math.Abs(f) < s) s = Math.Abs(f); }
-        Console.WriteLine($"smallest {s}");
-        foreach (ulong k in sorted)
-        {
-            ulong v = Z4Ai.Transforms.Palette.FromKey(k, 32, Z4Ai.Transforms.Palette.KeyKind.SignMagnitude);
-            if (!Z4Ai.Transforms.Palette.TryCode(v, BitConverter.SingleToUInt32Bits(s), Z4Ai.Transforms.FloatFormat.Of(DType.F32)!.Value, out long code))
-            {
-                Console.WriteLine($"fail {BitConverter.UInt32BitsToSingle((uint)v)} / {s} = {BitConverter.UInt32BitsToSingle((uint)v) / (double)s}");
-            }
-        }
-        return 0;
-    }
-}
-
+/// <summary><c>step-probe</c>: milliseconds of each encoder step on a 4 MiB BF16 and F32 chunk (plans, split,
+/// models, rANS, whole recipes at Fast and Default).</summary>
 internal static class StepProbe
 {
     public static int Run(string[] args)
@@ -140,46 +123,8 @@ internal static class StepProbe
     }
 }
 
-internal static class U8Probe
-{
-    public static int Run(string[] args)
-    {
-        using SafeTensorsReader reader = SafeTensorsCompat.Open(args[0]);
-        foreach (TensorInfo info in reader.Tensors.Where(t => t.DType == DType.U8).OrderByDescending(t => t.ByteLength).Take(6))
-        {
-            byte[] data = reader.GetTensor(info.Name).Data.ToArray();
-            int row = (int)info.Shape[^1];
-            var w = new ArrayBufferWriter<byte>();
-            string line = $"{info.Name,-40} [{string.Join(",", info.Shape)}] {data.Length,6}";
-            foreach (int r in new[] { 0, row, (int)(info.Shape.Count >= 2 ? info.Shape[^2] * info.Shape[^1] / info.Shape[^1] : 0) })
-            {
-                w.ResetWrittenCount();
-                EntropyCoder.Encode(data, EntropyMethod.ContextMixing, 8, r, w);
-                line += $" cm(r={r}) {w.WrittenCount,6}";
-            }
-            w.ResetWrittenCount();
-            EntropyCoder.Encode(data, EntropyMethod.RansOrder0, 8, 0, w);
-            line += $" r0 {w.WrittenCount,6}";
-            // transposed (column-major) order: channels contiguous
-            if (info.Shape.Count >= 2)
-            {
-                int cols = row, rows = data.Length / row;
-                byte[] t = new byte[data.Length];
-                for (int i = 0; i < rows; i++) for (int j = 0; j < cols; j++) t[j * rows + i] = data[i * cols + j];
-                w.ResetWrittenCount();
-                EntropyCoder.Encode(t, EntropyMethod.ContextMixing, 8, rows, w);
-                line += $" cmT {w.WrittenCount,6}";
-                w.ResetWrittenCount();
-                EntropyCoder.Encode(data, EntropyMethod.RansOrder1, 8, 0, w);
-                line += $" r1 {w.WrittenCount,6}";
-            }
-            line += $" xz {Analyze.External("xz", "-9e -c", data)}";
-            Console.WriteLine(line);
-        }
-        return 0;
-    }
-}
-
+/// <summary><c>repeated-probe</c>: the issue's "repeated structure" scenario through the container (one layer of
+/// two BF16 tensors repeated 64 times, 32 MiB): the ratio comes from chunk and tensor deduplication.</summary>
 internal static class RepeatedProbe
 {
     public static int Run(string[] args)

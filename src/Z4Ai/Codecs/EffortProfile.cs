@@ -3,7 +3,7 @@ namespace Z4Ai.Codecs;
 /// <summary>
 /// What each <see cref="CompressionEffort"/> lets the encoder try. <c>Fast</c> keeps decoding cheap (order-0 rANS,
 /// zstd level 1, no context mixing); <c>Default</c> adds order-1 rANS where it saves at least 3% and context mixing
-/// on short streams, where its slow decode costs little in absolute time; <c>Max</c> tries everything and keeps the
+/// on streams of 4 Ki to 64 Ki symbols, where its slow decode costs little in absolute time; <c>Max</c> tries everything and keeps the
 /// smallest whatever it costs to decode.
 /// </summary>
 internal sealed class EffortProfile
@@ -31,6 +31,7 @@ internal sealed class EffortProfile
         AllowOrder1 = true,
         Order1GainPercent = 3,
         ContextMixingLimit = DefaultContextMixingLimit,
+        ContextMixingMinimum = 4096,
         ContextMixingGainPercent = 3,
         TrustTransforms = true,
     };
@@ -88,6 +89,10 @@ internal sealed class EffortProfile
     /// <summary>The longest stream (symbols) coded with context mixing; 0 for never.</summary>
     public int ContextMixingLimit { get; private init; }
 
+    /// <summary>The shortest stream (symbols) coded with context mixing: its model tables cost a fixed setup on every
+    /// decode (about half a megabyte of counters), which a few bytes saved on a tiny stream do not repay.</summary>
+    public int ContextMixingMinimum { get; private init; }
+
     /// <summary>The least saving (percent) for which context mixing replaces rANS.</summary>
     public int ContextMixingGainPercent { get; private init; }
 
@@ -104,5 +109,5 @@ internal sealed class EffortProfile
     };
 
     /// <summary>Whether a stream of <paramref name="symbols"/> symbols should also be tried with context mixing.</summary>
-    public bool UseContextMixing(int symbols) => symbols <= ContextMixingLimit;
+    public bool UseContextMixing(int symbols) => symbols <= ContextMixingLimit && symbols >= ContextMixingMinimum;
 }

@@ -34,44 +34,64 @@ internal static class NegativeZeros
     {
         data.CopyTo(cleaned);
         signs.Clear();
-        int count = data.Length / elementSize;
-        int zeros = 0;
-        int top = elementSize - 1;
-        for (int i = 0; i < count; i++)
+        return elementSize switch
         {
-            Span<byte> element = cleaned.Slice(i * elementSize, elementSize);
-            if (element[..top].IndexOfAnyExcept((byte)0) >= 0 || (element[top] & 0x7F) != 0)
-            {
-                continue;
-            }
-
-            if (element[top] != 0)
-            {
-                signs[zeros >> 3] |= (byte)(1 << (zeros & 7));
-                element[top] = 0;
-            }
-
-            zeros++;
-        }
-
-        return zeros;
+            2 => SplitTyped<ushort>(MemoryMarshal.Cast<byte, ushort>(cleaned), 0x7FFF, signs),
+            4 => SplitTyped<uint>(MemoryMarshal.Cast<byte, uint>(cleaned), 0x7FFF_FFFFu, signs),
+            _ => SplitTyped<ulong>(MemoryMarshal.Cast<byte, ulong>(cleaned), 0x7FFF_FFFF_FFFF_FFFFUL, signs),
+        };
     }
 
     /// <summary>
     /// Sets the sign of the zero elements of <paramref name="values"/> from <paramref name="signs"/>; returns false
     /// when the values do not hold exactly <paramref name="zeros"/> elements equal to +0.0.
     /// </summary>
-    public static bool Restore(Span<byte> values, int elementSize, ReadOnlySpan<byte> signs, int zeros)
+    public static bool Restore(Span<byte> values, int elementSize, ReadOnlySpan<byte> signs, int zeros) => elementSize switch
     {
-        int count = values.Length / elementSize;
-        int top = elementSize - 1;
-        int seen = 0;
-        for (int i = 0; i < count; i++)
+        2 => RestoreTyped<ushort>(MemoryMarshal.Cast<byte, ushort>(values), 0x8000, signs, zeros),
+        4 => RestoreTyped<uint>(MemoryMarshal.Cast<byte, uint>(values), 0x8000_0000u, signs, zeros),
+        _ => RestoreTyped<ulong>(MemoryMarshal.Cast<byte, ulong>(values), 0x8000_0000_0000_0000UL, signs, zeros),
+    };
+
+    // Visits only the zero elements of either sign: a vectorised search for the elements whose magnitude bits are
+    // all zero would need a masked compare, so both patterns are searched for with IndexOfAny.
+    private static int SplitTyped<T>(Span<T> values, T magnitude, Span<byte> signs)
+        where T : unmanaged, IEquatable<T>, System.Numerics.IBinaryInteger<T>
+    {
+        T negativeZero = ~magnitude;
+        int zeros = 0;
+        int at = 0;
+        while (true)
         {
-            Span<byte> element = values.Slice(i * elementSize, elementSize);
-            if (element.IndexOfAnyExcept((byte)0) >= 0)
+            int next = values[at..].IndexOfAny(default(T), negativeZero);
+            if (next < 0)
             {
-                continue;
+                return zeros;
+            }
+
+            at += next;
+            if (values[at] != default)
+            {
+                signs[zeros >> 3] |= (byte)(1 << (zeros & 7));
+                values[at] = default;
+            }
+
+            zeros++;
+            at++;
+        }
+    }
+
+    private static bool RestoreTyped<T>(Span<T> values, T negativeZero, ReadOnlySpan<byte> signs, int zeros)
+        where T : unmanaged, IEquatable<T>, System.Numerics.IBinaryInteger<T>
+    {
+        int seen = 0;
+        int at = 0;
+        while (true)
+        {
+            int next = values[at..].IndexOf(default(T));
+            if (next < 0)
+            {
+                return seen == zeros;
             }
 
             if (seen == zeros)
@@ -79,14 +99,14 @@ internal static class NegativeZeros
                 return false;
             }
 
+            at += next;
             if (((signs[seen >> 3] >> (seen & 7)) & 1) != 0)
             {
-                element[top] = 0x80;
+                values[at] = negativeZero;
             }
 
             seen++;
+            at++;
         }
-
-        return seen == zeros;
     }
 }

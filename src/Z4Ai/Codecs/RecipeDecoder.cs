@@ -161,6 +161,25 @@ internal static class RecipeDecoder
         EntropyCoder.Decode(reader.Rest, method, bits, rowLength, destination);
     }
 
+    // A stored child is used where it lies in the frame instead of being copied out first: dense weights keep
+    // their near-random mantissa planes stored, so this saves a copy of most of the chunk.
+    private static ReadOnlySpan<byte> DecodeChildOrView(ref SpanReader reader, Span<byte> scratch, int depth)
+    {
+        ReadOnlySpan<byte> child = ReadChild(ref reader, scratch.Length);
+        if (scratch.IsEmpty)
+        {
+            return [];
+        }
+
+        if (child.Length == scratch.Length + 1 && child[0] == (byte)RecipeKind.Stored)
+        {
+            return child[1..];
+        }
+
+        DecodeNode(child, scratch, depth + 1);
+        return scratch;
+    }
+
     private static void DecodeFields(ref SpanReader reader, Span<byte> destination, int depth)
     {
         DType dtype = ReadDType(ref reader, FloatFields.IsSupported, "fields");
@@ -175,9 +194,17 @@ internal static class RecipeDecoder
         byte[] buffer = ArrayPool<byte>.Shared.Rent((planes + 1) * count);
         try
         {
-            Span<byte> exponents = buffer.AsSpan(0, count);
+            ReadOnlySpan<byte> exponents = DecodeChildOrView(ref reader, buffer.AsSpan(0, count), depth);
+            if (planes == 1)
+            {
+                // One plane (BF16): merge straight from wherever it lies.
+                ReadOnlySpan<byte> plane = DecodeChildOrView(ref reader, buffer.AsSpan(count, count), depth);
+                ExpectEnd(reader, "fields");
+                FloatFields.Merge(dtype, exponents, plane, destination);
+                return;
+            }
+
             Span<byte> signMantissa = buffer.AsSpan(count, planes * count);
-            DecodeChild(ref reader, exponents, depth);
             for (int k = 0; k < planes; k++)
             {
                 DecodeChild(ref reader, signMantissa.Slice(k * count, count), depth);

@@ -130,7 +130,7 @@ public class TensorCodecTests
     public void Describe_LegacyAndRecipeFrames_NameTheirCoders()
     {
         byte[] raw = CodecSamples.Bf16(CodecSamples.Weights(4096, new Random(2)));
-        Assert.That(CodecSamples.Recipe(CodecSamples.Encode(raw, DType.BF16, CompressionEffort.Fast)), Is.EqualTo("fields(BF16)[exponent:rans-o0 sign+mantissa:stored]"));
+        Assert.That(CodecSamples.Recipe(CodecSamples.Encode(raw, DType.BF16, CompressionEffort.Fast, 0)), Is.EqualTo("fields(BF16)[exponent:rans-o0 sign+mantissa:stored]"));
         Assert.That(CodecNames.Get((byte)CodecId.Recipe), Is.EqualTo("recipe"));
         Assert.That(CodecNames.Get(200), Is.EqualTo("codec-200"));
     }
