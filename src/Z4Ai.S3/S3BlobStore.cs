@@ -11,7 +11,7 @@ namespace Z4Ai.S3;
 /// against the SHA-256 Z4Ai records with each object. The store has no cross-process locks: a garbage collection relies
 /// on the registry's grace period, which spares objects younger than it (reused objects are touched).
 /// </summary>
-public sealed class S3BlobStore : IBlobStore, IDisposable
+public sealed partial class S3BlobStore : IBlobStore, IDisposable
 {
     private const string Scheme = "s3://";
 
@@ -97,9 +97,11 @@ public sealed class S3BlobStore : IBlobStore, IDisposable
     /// </summary>
     /// <param name="cancellationToken">Cancels the probe.</param>
     /// <returns>What the probe observed, for diagnostics.</returns>
+    /// <remarks>The result is recorded under the prefix (see <see cref="EnsureCapabilitiesAsync"/>), so later writers
+    /// need not probe again.</remarks>
     public async Task<string> ProbeAsync(CancellationToken cancellationToken = default)
     {
-        S3Capabilities found = await _client.ProbeAsync(cancellationToken).ConfigureAwait(false);
+        S3ServerCapabilities found = await EnsureCapabilitiesAsync(reprobe: true, cancellationToken).ConfigureAwait(false);
         return found.Notes;
     }
 
@@ -206,8 +208,9 @@ public sealed class S3BlobStore : IBlobStore, IDisposable
         ArgumentNullException.ThrowIfNull(prefix);
         await foreach (S3ObjectInfo o in _client.ListAsync(prefix, cancellationToken).ConfigureAwait(false))
         {
-            // Claims and probe objects of the client are not registry blobs.
-            if (o.Key.StartsWith(S3ObjectClient.ProbePrefix, StringComparison.Ordinal) || o.Key.StartsWith(S3ClaimNames.ClaimPrefix, StringComparison.Ordinal))
+            // Claims, probe objects and the capability record belong to the adapter, not to the registry.
+            if (o.Key.StartsWith(S3ObjectClient.ProbePrefix, StringComparison.Ordinal) || o.Key.StartsWith(S3ClaimNames.ClaimPrefix, StringComparison.Ordinal)
+                || o.Key.StartsWith(S3CapabilityRecord.RecordPrefix, StringComparison.Ordinal))
             {
                 continue;
             }

@@ -29,6 +29,7 @@ public sealed class S3StoreOptions
     private TimeSpan _requestTimeout = TimeSpan.FromMinutes(2);
     private TimeSpan _connectTimeout = TimeSpan.FromSeconds(10);
     private TimeSpan _claimStaleAfter = TimeSpan.FromMinutes(10);
+    private TimeSpan _capabilitiesMaxAge = TimeSpan.FromDays(7);
 
     /// <summary>
     /// The server's base URL, such as <c>http://127.0.0.1:7480</c>; null means AWS S3 itself, located through
@@ -145,6 +146,20 @@ public sealed class S3StoreOptions
         {
             ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(value, TimeSpan.Zero);
             _claimStaleAfter = value;
+        }
+    }
+
+    /// <summary>
+    /// How long a recorded capability probe (<c>z4ai-s3/capabilities.json</c> under the prefix) is trusted before a
+    /// writer probes the server again. Default 7 days; see <see cref="S3BlobStore.EnsureCapabilitiesAsync"/>.
+    /// </summary>
+    public TimeSpan CapabilitiesMaxAge
+    {
+        get => _capabilitiesMaxAge;
+        set
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(value, TimeSpan.Zero);
+            _capabilitiesMaxAge = value;
         }
     }
 

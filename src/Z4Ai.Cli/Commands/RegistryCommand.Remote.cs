@@ -8,21 +8,28 @@ internal static partial class RegistryCommand
 {
     private const string EndpointName = "--endpoint";
     private const string RegionName = "--region";
+    private const string ReprobeName = "--reprobe";
 
     /// <summary>Options every verb inherits; used only for s3:// locations.</summary>
-    private static Option<string?>[] RemoteOptions() =>
+    private static Option[] RemoteOptions() =>
     [
-        new(EndpointName)
+        new Option<string?>(EndpointName)
         {
             Description = "the S3 server for s3:// locations, such as http://127.0.0.1:7480 (default: Z4AI_S3_ENDPOINT, AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL; credentials from the AWS environment or profile)",
             Recursive = true,
         },
-        new(RegionName) { Description = "the signing region for s3:// locations (default: Z4AI_S3_REGION, AWS_REGION, us-east-1)", Recursive = true },
+        new Option<string?>(RegionName) { Description = "the signing region for s3:// locations (default: Z4AI_S3_REGION, AWS_REGION, us-east-1)", Recursive = true },
+        new Option<bool>(ReprobeName)
+        {
+            Description = "probe the s3:// server's conditional-write support again before writing, even if the recorded probe result is fresh (it is re-probed after 7 days anyway)",
+            Recursive = true,
+        },
     ];
 
     /// <summary>Opens the store at <paramref name="location"/>; a directory must exist unless <paramref name="create"/>.</summary>
-    /// <remarks>A store that will be written to (<paramref name="create"/> or <paramref name="write"/>) is probed first,
-    /// so that a server without conditional PUT is detected and publishing falls back to claims.</remarks>
+    /// <remarks>A store that will be written to (<paramref name="create"/> or <paramref name="write"/>) first loads the
+    /// server's recorded capabilities, probing it when the record is missing, stale or <c>--reprobe</c> is given, so
+    /// that a server without conditional PUT is detected and publishing falls back to claims.</remarks>
     private static IBlobStore OpenStore(ParseResult parse, string location, bool create = false, bool write = false)
     {
         if (!S3BlobStore.IsS3Location(location))
@@ -52,7 +59,7 @@ internal static partial class RegistryCommand
 
             if (create || write)
             {
-                _ = store.ProbeAsync().GetAwaiter().GetResult();
+                _ = store.EnsureCapabilitiesAsync(parse.GetValue<bool>(ReprobeName)).GetAwaiter().GetResult();
             }
 
             return store;

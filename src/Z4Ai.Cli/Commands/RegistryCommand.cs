@@ -20,7 +20,7 @@ internal static partial class RegistryCommand
         {
             Init(), Add(), Import(), Get(), Export(), GetTensor(), Verify(), List(), Log(), Remove(), Gc(), Sync(),
         };
-        foreach (Option<string?> option in RemoteOptions())
+        foreach (Option option in RemoteOptions())
         {
             command.Options.Add(option);
         }

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net;
 using System.Text;
 using Amazon.S3;
@@ -27,23 +28,32 @@ internal sealed partial class S3ObjectClient
         byte[] second = Encoding.ASCII.GetBytes("z4ai probe: second!");
         try
         {
-            ConditionalWriteResult a = await ProbePutAsync(full, first, "*", null, notes, "create", cancellationToken).ConfigureAwait(false);
-            if (!a.Succeeded)
+            ProbeOutcome a = await ProbePutAsync(full, first, "*", null, notes, "create", cancellationToken).ConfigureAwait(false);
+            if (a == ProbeOutcome.Refused)
             {
                 throw new Z4AiS3Exception(S3FailureReason.InvalidResponse, "probe: a conditional create of a fresh key was refused", Bucket, full);
             }
 
-            ConditionalWriteResult b = await ProbePutAsync(full, second, "*", null, notes, "create again", cancellationToken).ConfigureAwait(false);
-            byte[] now = await GetAsync(key, 1024, null, cancellationToken).ConfigureAwait(false);
-            create = !b.Succeeded && now.AsSpan().SequenceEqual(first);
-            string etag = (await HeadAsync(key, cancellationToken).ConfigureAwait(false))?.ETag ?? string.Empty;
-
-            ConditionalWriteResult stale = await ProbePutAsync(full, second, null, "0123456789abcdef0123456789abcdef", notes, "stale if-match", cancellationToken).ConfigureAwait(false);
-            if (!stale.Succeeded)
+            if (a == ProbeOutcome.Unsupported)
             {
-                ConditionalWriteResult current = await ProbePutAsync(full, second, null, etag, notes, "current if-match", cancellationToken).ConfigureAwait(false);
+                // Swift's s3api answers 501 "Conditional object PUTs are not supported": no conditional create. The
+                // remaining steps need the object, so it is written plainly.
+                _ = await PutAsync(full, S3UploadContent.FromMemory(first), null, null, cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                ProbeOutcome b = await ProbePutAsync(full, second, "*", null, notes, "create again", cancellationToken).ConfigureAwait(false);
+                byte[] now = await GetAsync(key, 1024, null, cancellationToken).ConfigureAwait(false);
+                create = b == ProbeOutcome.Refused && now.AsSpan().SequenceEqual(first);
+            }
+
+            string etag = (await HeadAsync(key, cancellationToken).ConfigureAwait(false))?.ETag ?? string.Empty;
+            ProbeOutcome stale = await ProbePutAsync(full, second, null, "0123456789abcdef0123456789abcdef", notes, "stale if-match", cancellationToken).ConfigureAwait(false);
+            if (stale == ProbeOutcome.Refused)
+            {
+                ProbeOutcome current = await ProbePutAsync(full, second, null, etag, notes, "current if-match", cancellationToken).ConfigureAwait(false);
                 byte[] after = await GetAsync(key, 1024, null, cancellationToken).ConfigureAwait(false);
-                replace = current.Succeeded && after.AsSpan().SequenceEqual(second);
+                replace = current == ProbeOutcome.Succeeded && after.AsSpan().SequenceEqual(second);
             }
 
             byte[] stored = await GetAsync(key, 1024, null, cancellationToken).ConfigureAwait(false);
@@ -71,19 +81,26 @@ internal sealed partial class S3ObjectClient
         return result;
     }
 
-    private async Task<ConditionalWriteResult> ProbePutAsync(string full, byte[] data, string? ifNoneMatch, string? ifMatch, StringBuilder notes, string step, CancellationToken ct)
+    private enum ProbeOutcome
+    {
+        Succeeded,
+        Refused,
+        Unsupported,
+    }
+
+    private async Task<ProbeOutcome> ProbePutAsync(string full, byte[] data, string? ifNoneMatch, string? ifMatch, StringBuilder notes, string step, CancellationToken ct)
     {
         try
         {
             ConditionalWriteResult r = await PutAsync(full, S3UploadContent.FromMemory(data), ifNoneMatch, ifMatch, ct).ConfigureAwait(false);
             notes.Append(' ').Append(step).Append(r.Succeeded ? " 200;" : " refused;");
-            return r;
+            return r.Succeeded ? ProbeOutcome.Succeeded : ProbeOutcome.Refused;
         }
         catch (Z4AiS3Exception ex) when (ex.Reason is S3FailureReason.Rejected)
         {
             // 400/501 NotImplemented: the server does not support the header at all.
-            notes.Append(' ').Append(step).Append(" unsupported (").Append(ex.ErrorCode ?? ex.StatusCode?.ToString() ?? "?").Append(");");
-            return ConditionalWriteResult.Lost;
+            notes.Append(' ').Append(step).Append(" unsupported (").Append(ex.StatusCode?.ToString(CultureInfo.InvariantCulture) ?? "?").Append(' ').Append(ex.ErrorCode ?? "no code").Append(");");
+            return ProbeOutcome.Unsupported;
         }
     }
 

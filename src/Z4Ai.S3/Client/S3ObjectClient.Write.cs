@@ -118,6 +118,19 @@ internal sealed partial class S3ObjectClient
             cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// Writes a small bookkeeping object of the store itself (the capability record) with a plain PUT, replacing any
+    /// previous one. Never used for registry blobs, which are immutable.
+    /// </summary>
+    public async Task PutRecordAsync(string key, ReadOnlyMemory<byte> content, CancellationToken cancellationToken = default)
+    {
+        ConditionalWriteResult result = await PutAsync(FullKey(key), S3UploadContent.FromMemory(content), null, null, cancellationToken).ConfigureAwait(false);
+        if (!result.Succeeded)
+        {
+            throw new Z4AiS3Exception(S3FailureReason.InvalidResponse, "put: an unconditional PUT was refused as if it had a condition", Bucket, FullKey(key));
+        }
+    }
+
     /// <summary>One PUT (retried on transient failures), with optional conditions; a failed condition is a result.</summary>
     private Task<ConditionalWriteResult> PutAsync(string full, S3UploadContent content, string? ifNoneMatch, string? ifMatch, CancellationToken cancellationToken)
     {
