@@ -156,14 +156,18 @@ public sealed partial class S3BlobStore : IBlobStore, IDisposable
     /// The content is spooled to a temporary file first, so that its length and SHA-256 are known before the upload
     /// and a retry can resend it. Blobs up to <see cref="S3StoreOptions.MultipartThreshold"/> are created with a
     /// conditional PUT (exactly one of racing creators wins); larger ones, which only content-addressed objects are,
-    /// go up in parts after a HEAD, and a racing writer of the same key must hold the same bytes (checked).
+    /// go up in parts after a HEAD, and a racing writer of the same key must hold the same bytes (checked). An existing
+    /// object that lacks the SHA-256 Z4Ai records with its uploads counts as present only if it holds exactly these
+    /// bytes; otherwise <see cref="S3FailureReason.ForeignObject"/> is thrown and nothing is written.
     /// </remarks>
     public async ValueTask<bool> PutIfAbsentAsync(string key, Func<Stream, CancellationToken, ValueTask> writeContent, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(writeContent);
-        _ = _client.FullKey(key);
-        if (await _client.HeadAsync(key, cancellationToken).ConfigureAwait(false) is not null)
+        string fullKey = _client.FullKey(key);
+        S3ObjectInfo? existing = await _client.HeadAsync(key, cancellationToken).ConfigureAwait(false);
+        if (existing is { Sha256: not null })
         {
+            // Written by Z4Ai (it records the digest of every upload): the blob is there.
             return false;
         }
 
@@ -178,6 +182,25 @@ public sealed partial class S3BlobStore : IBlobStore, IDisposable
             }
 
             long length = new FileInfo(spool).Length;
+            if (existing is not null)
+            {
+                // Something without Z4Ai's digest record holds the key: accept it only if it is these very bytes.
+                S3UploadContent mine = await S3UploadContent.FromFileAsync(spool, cancellationToken).ConfigureAwait(false);
+                (long theirLength, string theirSha) = existing.Length == length
+                    ? await _client.HashObjectAsync(key, cancellationToken).ConfigureAwait(false)
+                    : (existing.Length, string.Empty);
+                if (theirLength == length && theirSha == mine.Sha256)
+                {
+                    return false;
+                }
+
+                throw new Z4AiS3Exception(
+                    S3FailureReason.ForeignObject,
+                    $"put: the key holds a {existing.Length}-byte object that Z4Ai did not write and that differs from the {length} bytes to publish; move it away (the registry never overwrites)",
+                    _client.Bucket,
+                    fullKey);
+            }
+
             if (length <= _client.Options.MultipartThreshold)
             {
                 byte[] content = await File.ReadAllBytesAsync(spool, cancellationToken).ConfigureAwait(false);

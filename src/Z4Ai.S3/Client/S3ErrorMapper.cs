@@ -1,4 +1,6 @@
+using System.Globalization;
 using System.Net;
+using System.Net.Sockets;
 using Amazon.Runtime;
 
 namespace Z4Ai.S3.Client;
@@ -13,7 +15,7 @@ internal static class S3ErrorMapper
     /// Maps <paramref name="exception"/>; returns null for exceptions that must pass unchanged (the caller's own
     /// cancellation, argument errors, and Z4Ai exceptions already precise).
     /// </summary>
-    public static Exception? Map(Exception exception, string operation, string bucket, string? key, CancellationToken cancellationToken = default)
+    public static Exception? Map(Exception exception, string operation, string bucket, string? key, TimeSpan? requestTimeout = null, CancellationToken cancellationToken = default)
     {
         int attempts = 1;
         Exception e = exception;
@@ -66,6 +68,17 @@ internal static class S3ErrorMapper
                 innerException: e);
         }
 
+        if (requestTimeout is { } timeout && S3RetryPolicy.IsTransient(e, cancellationToken) && IsTimeout(e))
+        {
+            return new Z4AiS3Exception(
+                S3FailureReason.Unavailable,
+                $"{operation}: the server did not answer within {timeout.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture)} s (the request timeout){tries}; it is down, overloaded or unreachable",
+                bucket,
+                key,
+                attempts: attempts,
+                innerException: e);
+        }
+
         if (S3RetryPolicy.IsTransient(e, cancellationToken))
         {
             return new Z4AiS3Exception(
@@ -107,6 +120,21 @@ internal static class S3ErrorMapper
             >= 500 => (S3FailureReason.Unavailable, $"{operation}: the server failed (HTTP {status} {code})"),
             _ => (S3FailureReason.Rejected, $"{operation}: the server rejected the request (HTTP {status} {code})"),
         };
+    }
+
+    /// <summary>True when the failure is a request that ran out of time (not a refused or reset connection).</summary>
+    internal static bool IsTimeout(Exception e)
+    {
+        for (Exception? x = e; x is not null; x = x.InnerException)
+        {
+            if (x is TimeoutException or OperationCanceledException
+                || (x is SocketException s && s.SocketErrorCode is SocketError.OperationAborted or SocketError.TimedOut))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private static bool LooksLikeMissingCredentials(Exception e)

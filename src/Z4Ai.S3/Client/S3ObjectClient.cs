@@ -214,7 +214,7 @@ internal sealed partial class S3ObjectClient : IDisposable
         {
             return await _retry.ExecuteAsync(request, operation, fullKey, cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception ex) when (S3ErrorMapper.Map(ex, operation, Bucket, fullKey, cancellationToken) is { } mapped)
+        catch (Exception ex) when (S3ErrorMapper.Map(ex, operation, Bucket, fullKey, Options.RequestTimeout, cancellationToken) is { } mapped)
         {
             throw mapped;
         }
