@@ -16,6 +16,7 @@ var runners = new Dictionary<string, Func<string[], int>>(StringComparer.Ordinal
     ["codec-scenarios"] = Z4Ai.Benchmarks.Codecs.CodecScenarios.Run,
     ["step-probe"] = Z4Ai.Benchmarks.Codecs.StepProbe.Run,
     ["repeated-probe"] = Z4Ai.Benchmarks.Codecs.RepeatedProbe.Run,
+    ["s3-family"] = Z4Ai.Benchmarks.S3.S3FamilyBench.Run,
 };
 
 if (args.Length > 0 && runners.TryGetValue(args[0], out Func<string[], int>? run))

@@ -48,8 +48,8 @@ public sealed partial class S3BlobStore : IBlobStore, IDisposable
     internal S3ObjectClient Client => _client;
 
     /// <summary>Creates a store with explicit credentials (tests, tools); see the public constructor.</summary>
-    internal static S3BlobStore Create(S3StoreOptions options, string bucket, string? prefix, AWSCredentials? credentials) =>
-        new(S3ObjectClient.Create(options, bucket, prefix ?? string.Empty, credentials));
+    internal static S3BlobStore Create(S3StoreOptions options, string bucket, string? prefix, AWSCredentials? credentials, HttpClientFactory? httpClientFactory = null) =>
+        new(S3ObjectClient.Create(options, bucket, prefix ?? string.Empty, credentials, httpClientFactory));
 
     /// <summary>True when <paramref name="location"/> has the form <c>s3://bucket[/prefix]</c>.</summary>
     /// <param name="location">A registry location from the command line.</param>
