@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using NUnit.Framework;
 using Z4Ai.Cli;
+using Z4Ai.S3.Client;
 
 namespace Z4Ai.S3.Tests.Server;
 
@@ -64,6 +65,23 @@ public sealed class S3CliTests : ServerTestBase
         CliResult e = await Run("registry", "list", $"s3://{BucketName}/x", "--endpoint", "ftp://nowhere");
         Assert.That(e.ExitCode, Is.Not.Zero, e.ToString());
         Assert.That(e.Error, Does.Contain("endpoint"), e.ToString());
+    }
+
+    [Test]
+    public async Task RegistryVerbs_WritersReuseTheRecordedProbe_UnlessReprobeIsGiven()
+    {
+        string endpoint = S3TestServer.Endpoint.ToString();
+        string prefix = $"probe-{Guid.NewGuid():N}";
+        string remote = $"s3://{BucketName}/{prefix}";
+        await Ok("registry", "init", remote, Write("base.safetensors", 1), "--name", "base", "--endpoint", endpoint, "--quiet");
+        using S3ObjectClient client = NewClient(prefix);
+        DateTimeOffset ProbedAt() => S3CapabilityRecord.TryParse(client.GetAsync(S3CapabilityRecord.Key, 4096).GetAwaiter().GetResult())!.Value.Capabilities.ProbedAtUtc;
+        DateTimeOffset first = ProbedAt();
+
+        await Ok("registry", "add", remote, Write("ft.safetensors", 2), "--name", "ft", "--endpoint", endpoint, "--quiet");
+        Assert.That(ProbedAt(), Is.EqualTo(first), "a fresh record is reused");
+        await Ok("registry", "add", remote, Write("ft2.safetensors", 3), "--name", "ft2", "--parent", "base", "--endpoint", endpoint, "--quiet", "--reprobe");
+        Assert.That(ProbedAt(), Is.GreaterThan(first), "--reprobe probes again and records the result");
     }
 
     private static async Task<string> Ok(params string[] args)
