@@ -126,14 +126,19 @@ internal static unsafe class RansCodec
 
         int bits = model.AlphabetBits;
         int size = 1 << bits;
+        // Per (table, symbol): the start of its slot range and the reciprocal of its frequency, so that encoding
+        // multiplies where it would divide.
         uint[] cum = new uint[model.TableCount * size];
+        ulong[] reciprocals = new ulong[model.TableCount * size];
         for (int t = 0; t < model.TableCount; t++)
         {
             uint c = 0;
             for (int s = 0; s < size; s++)
             {
+                uint f = model.Freqs[(t * size) + s];
                 cum[(t * size) + s] = c;
-                c += model.Freqs[(t * size) + s];
+                reciprocals[(t * size) + s] = Reciprocal(f);
+                c += f;
             }
         }
 
@@ -151,7 +156,7 @@ internal static unsafe class RansCodec
             for (int i = n - 1; i >= Lanes * segment; i--)
             {
                 int context = i == 0 ? 0 : symbols[i - 1];
-                Put(ref x[0], (contextTable[context] << bits) | symbols[i], freqs, cum, words, ref w);
+                Put(ref x[0], (contextTable[context] << bits) | symbols[i], freqs, cum, reciprocals, words, ref w);
             }
 
             for (int j = segment - 1; j >= 0; j--)
@@ -160,7 +165,7 @@ internal static unsafe class RansCodec
                 {
                     int i = (k * segment) + j;
                     int context = j == 0 ? 0 : symbols[i - 1];
-                    Put(ref x[k], (contextTable[context] << bits) | symbols[i], freqs, cum, words, ref w);
+                    Put(ref x[k], (contextTable[context] << bits) | symbols[i], freqs, cum, reciprocals, words, ref w);
                 }
             }
 
@@ -253,7 +258,7 @@ internal static unsafe class RansCodec
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Put(ref uint x, int index, uint[] freqs, uint[] cum, ushort[] words, ref int w)
+    private static void Put(ref uint x, int index, uint[] freqs, uint[] cum, ulong[] reciprocals, ushort[] words, ref int w)
     {
         uint f = freqs[index];
         uint state = x;
@@ -265,8 +270,23 @@ internal static unsafe class RansCodec
         words[w - 1] = (ushort)state;
         w -= (int)emit;
         state >>= (int)(emit << 4);
-        x = ((state / f) << FrequencyTable.ProbBits) + (state % f) + cum[index];
+
+        // (q << 12) + (state mod f) + cum with q = state / f, the remainder written as state − q·f.
+        uint q = Divide(state, f, reciprocals[index]);
+        x = state + cum[index] + (q * ((uint)FrequencyTable.ProbScale - f));
     }
+
+    /// <summary>The multiplier <see cref="Divide"/> uses for divisor <paramref name="divisor"/>: ⌈2^64 / d⌉ (0 for 0 and 1).</summary>
+    internal static ulong Reciprocal(uint divisor) => divisor <= 1 ? 0 : (ulong.MaxValue / divisor) + 1;
+
+    /// <summary>
+    /// <paramref name="value"/> / <paramref name="divisor"/> from the divisor's <see cref="Reciprocal"/>: the high
+    /// 64 bits of a 64 × 64-bit product, exact for every 32-bit value and divisor (Lemire, Kaser and Kurz, "Faster
+    /// remainder by direct computation", 2019); a divisor of 1, whose multiplier would need 65 bits, is the value.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static uint Divide(uint value, uint divisor, ulong reciprocal) =>
+        divisor == 1 ? value : (uint)Math.BigMul(reciprocal, value, out _);
 
     // Context map (order 1): see RansModel for the bit layout. Returns the number of tables and fills the table
     // index of each context.
@@ -354,6 +374,7 @@ internal static unsafe class RansCodec
 
                 for (int limit = j + safe; j < limit; j++)
                 {
+                    ulong window = ReadWindow(p);
                     uint e0 = table[x0 & SlotMask];
                     uint e1 = table[x1 & SlotMask];
                     uint e2 = table[x2 & SlotMask];
@@ -368,19 +389,16 @@ internal static unsafe class RansCodec
                     x3 = (((e3 >> 20) + 1) * (x3 >> FrequencyTable.ProbBits)) + ((e3 >> 8) & SlotMask);
 
                     // Branch-free refill (arithmetic, because the JIT turns conditionals into branches here):
-                    // whether a state needs a word is data dependent and unpredictable.
-                    uint r = Refill(x0);
-                    x0 = (x0 << (int)(r << 4)) | (ReadWord(p) & (0u - r));
-                    p += r << 1;
-                    r = Refill(x1);
-                    x1 = (x1 << (int)(r << 4)) | (ReadWord(p) & (0u - r));
-                    p += r << 1;
-                    r = Refill(x2);
-                    x2 = (x2 << (int)(r << 4)) | (ReadWord(p) & (0u - r));
-                    p += r << 1;
-                    r = Refill(x3);
-                    x3 = (x3 << (int)(r << 4)) | (ReadWord(p) & (0u - r));
-                    p += r << 1;
+                    // whether a state needs a word is data dependent and unpredictable. The next four words are
+                    // loaded at once before the states are known, and each state takes the word at its rank among
+                    // the states that refill, so no load waits on the states before it.
+                    uint r0 = Refill(x0), r1 = Refill(x1), r2 = Refill(x2), r3 = Refill(x3);
+                    uint k1 = r0, k2 = r0 + r1, k3 = k2 + r2;
+                    x0 = (x0 << (int)(r0 << 4)) | ((uint)(ushort)window & (0u - r0));
+                    x1 = (x1 << (int)(r1 << 4)) | ((uint)(ushort)(window >> (int)(k1 << 4)) & (0u - r1));
+                    x2 = (x2 << (int)(r2 << 4)) | ((uint)(ushort)(window >> (int)(k2 << 4)) & (0u - r2));
+                    x3 = (x3 << (int)(r3 << 4)) | ((uint)(ushort)(window >> (int)(k3 << 4)) & (0u - r3));
+                    p += (k3 + r3) << 1;
                 }
             }
 
@@ -470,6 +488,7 @@ internal static unsafe class RansCodec
 
                 for (int limit = j + safe; j < limit; j++)
                 {
+                    ulong window = ReadWindow(p);
                     uint e0 = t0[x0 & SlotMask];
                     uint e1 = t1[x1 & SlotMask];
                     uint e2 = t2[x2 & SlotMask];
@@ -484,19 +503,16 @@ internal static unsafe class RansCodec
                     x3 = (((e3 >> 20) + 1) * (x3 >> FrequencyTable.ProbBits)) + ((e3 >> 8) & SlotMask);
 
                     // Branch-free refill (arithmetic, because the JIT turns conditionals into branches here):
-                    // whether a state needs a word is data dependent and unpredictable.
-                    uint r = Refill(x0);
-                    x0 = (x0 << (int)(r << 4)) | (ReadWord(p) & (0u - r));
-                    p += r << 1;
-                    r = Refill(x1);
-                    x1 = (x1 << (int)(r << 4)) | (ReadWord(p) & (0u - r));
-                    p += r << 1;
-                    r = Refill(x2);
-                    x2 = (x2 << (int)(r << 4)) | (ReadWord(p) & (0u - r));
-                    p += r << 1;
-                    r = Refill(x3);
-                    x3 = (x3 << (int)(r << 4)) | (ReadWord(p) & (0u - r));
-                    p += r << 1;
+                    // whether a state needs a word is data dependent and unpredictable. The next four words are
+                    // loaded at once before the states are known, and each state takes the word at its rank among
+                    // the states that refill, so no load waits on the states before it.
+                    uint r0 = Refill(x0), r1 = Refill(x1), r2 = Refill(x2), r3 = Refill(x3);
+                    uint k1 = r0, k2 = r0 + r1, k3 = k2 + r2;
+                    x0 = (x0 << (int)(r0 << 4)) | ((uint)(ushort)window & (0u - r0));
+                    x1 = (x1 << (int)(r1 << 4)) | ((uint)(ushort)(window >> (int)(k1 << 4)) & (0u - r1));
+                    x2 = (x2 << (int)(r2 << 4)) | ((uint)(ushort)(window >> (int)(k2 << 4)) & (0u - r2));
+                    x3 = (x3 << (int)(r3 << 4)) | ((uint)(ushort)(window >> (int)(k3 << 4)) & (0u - r3));
+                    p += (k3 + r3) << 1;
 
                     t0 = based + ((nint)(byte)e0 << FrequencyTable.ProbBits);
                     t1 = based + ((nint)(byte)e1 << FrequencyTable.ProbBits);
@@ -560,6 +576,14 @@ internal static unsafe class RansCodec
     private static uint ReadWord(byte* p)
     {
         ushort v = Unsafe.ReadUnaligned<ushort>(p);
+        return BitConverter.IsLittleEndian ? v : BinaryPrimitives.ReverseEndianness(v);
+    }
+
+    // The next four 16-bit words, the first in the low bits; the caller guarantees eight readable bytes.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ulong ReadWindow(byte* p)
+    {
+        ulong v = Unsafe.ReadUnaligned<ulong>(p);
         return BitConverter.IsLittleEndian ? v : BinaryPrimitives.ReverseEndianness(v);
     }
 
