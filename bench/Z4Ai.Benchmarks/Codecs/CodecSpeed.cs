@@ -92,10 +92,17 @@ internal static class CodecSpeed
     private static string Rate(long bytes, (double Wall, double Cpu) time) =>
         string.Create(CultureInfo.InvariantCulture, $"{bytes / time.Wall / 1e6:0} ({bytes / time.Cpu / 1e6:0})");
 
-    // The fastest of the rounds by wall clock, with that round's process CPU time.
+    // The fastest of the rounds by wall clock, with that round's process CPU time, after a second of warm-up (the
+    // JIT's tiered compilation replaces the first code of the hot loops only after many calls).
     private static (double Wall, double Cpu) Best(int rounds, Action action)
     {
-        action();
+        var warm = Stopwatch.StartNew();
+        do
+        {
+            action();
+        }
+        while (warm.Elapsed.TotalSeconds < 1);
+
         (double Wall, double Cpu) best = (double.MaxValue, double.MaxValue);
         using var process = Process.GetCurrentProcess();
         for (int r = 0; r < rounds; r++)

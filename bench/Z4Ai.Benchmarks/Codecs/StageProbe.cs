@@ -32,6 +32,8 @@ internal static class StageProbe
         Time("EncodeSymbols man", n, () => { w.ResetWrittenCount(); enc2.EncodeSymbols(man, 8, 0, w); });
         Time("EncodeTyped", data.Length, () => { w.ResetWrittenCount(); enc2.EncodeTyped(data, DType.BF16, 4096, 0, w); });
         byte[] z = new byte[1 << 20];
+        Time("EncodeTyped pooled", data.Length, () => { using var t = new CommunityToolkit.HighPerformance.Buffers.ArrayPoolBufferWriter<byte>(data.Length + 64); new RecipeEncoder(CompressionEffort.Default).EncodeTyped(data, DType.BF16, 4096, 0, t); });
+        Time("encode default again", data.Length, () => { w.ResetWrittenCount(); TensorCodec.Encode(data, DType.BF16, CompressionEffort.Default, w, 4096); });
         Time("zstd3 64K", 65536, () => ZstdBackend.Compress(data.AsSpan(0, 65536), z, 3));
         Time("negzero count", data.Length, () => NegativeZeros.Count(data, 2));
         return 0;
@@ -39,7 +41,12 @@ internal static class StageProbe
 
     private static void Time(string name, long bytes, Action a)
     {
-        a();
+        var warm = Stopwatch.StartNew();
+        while (warm.Elapsed.TotalSeconds < 1.5)
+        {
+            a();
+        }
+
         using var p = Process.GetCurrentProcess();
         int rounds = 0;
         TimeSpan start = p.TotalProcessorTime;
@@ -52,6 +59,10 @@ internal static class StageProbe
         }
         while ((p.TotalProcessorTime - start).TotalSeconds < 0.5);
         double cpu = (p.TotalProcessorTime - start).TotalSeconds / rounds;
+        long alloc0 = GC.GetTotalAllocatedBytes(true);
+        int g2 = GC.CollectionCount(2);
+        a();
+        Console.Write($"[alloc {(GC.GetTotalAllocatedBytes(true) - alloc0) / 1024} KiB, gen2 {GC.CollectionCount(2) - g2}] ");
         Console.WriteLine($"{name,-22} {cpu * 1e3,8:0.00} ms cpu {bytes / cpu / 1e6,8:0} MB/s   wall {sw.Elapsed.TotalSeconds / rounds * 1e3:0.00} ms");
     }
 }
