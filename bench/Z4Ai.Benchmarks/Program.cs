@@ -15,7 +15,6 @@ var runners = new Dictionary<string, Func<string[], int>>(StringComparer.Ordinal
     ["codec-analyze"] = Z4Ai.Benchmarks.Codecs.Analyze.Run,
     ["codec-scenarios"] = Z4Ai.Benchmarks.Codecs.CodecScenarios.Run,
     ["codec-speed"] = Z4Ai.Benchmarks.Codecs.CodecSpeed.Run,
-    ["stage-probe"] = Z4Ai.Benchmarks.Codecs.StageProbe.Run,
     ["step-probe"] = Z4Ai.Benchmarks.Codecs.StepProbe.Run,
     ["repeated-probe"] = Z4Ai.Benchmarks.Codecs.RepeatedProbe.Run,
 };
