@@ -14,6 +14,7 @@ var runners = new Dictionary<string, Func<string[], int>>(StringComparer.Ordinal
     ["codec-probe"] = Z4Ai.Benchmarks.Codecs.Probe.Run,
     ["codec-analyze"] = Z4Ai.Benchmarks.Codecs.Analyze.Run,
     ["codec-scenarios"] = Z4Ai.Benchmarks.Codecs.CodecScenarios.Run,
+    ["codec-speed"] = Z4Ai.Benchmarks.Codecs.CodecSpeed.Run,
     ["step-probe"] = Z4Ai.Benchmarks.Codecs.StepProbe.Run,
     ["repeated-probe"] = Z4Ai.Benchmarks.Codecs.RepeatedProbe.Run,
     ["s3-family"] = Z4Ai.Benchmarks.S3.S3FamilyBench.Run,

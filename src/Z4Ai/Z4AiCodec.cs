@@ -52,10 +52,45 @@ public static class Z4AiCodec
         options.Validate();
         long[]? shape = CheckShape(data.Length, dtype, options.Shape);
         using var output = new ArrayPoolBufferWriter<byte>(Math.Max(256, (data.Length / 2) + 256));
-        Span<byte> digest = stackalloc byte[SHA256.HashSizeInBytes];
-        SHA256.HashData(data, digest);
-        BufferFrame.Encode(data, dtype, shape, options.Effort, options.ChunkSize, options.MaxDegreeOfParallelism, output, digest);
-        return output.WrittenSpan.ToArray();
+        byte[] digest = new byte[SHA256.HashSizeInBytes];
+        if (options.MaxDegreeOfParallelism <= 1 || data.Length < options.ChunkSize)
+        {
+            SHA256.HashData(data, digest);
+            BufferFrame.Encode(data, dtype, shape, options.Effort, options.ChunkSize, options.MaxDegreeOfParallelism, output, digest);
+            return output.WrittenSpan.ToArray();
+        }
+
+        // The SHA-256 is a serial pass over the input: run it beside the chunk encoders and write it into the
+        // frame's last bytes (where the digest goes) once both are done.
+        byte[] frame = EncodeHashingAside(data, dtype, shape, options, output, digest);
+        digest.CopyTo(frame.AsSpan(frame.Length - BufferFrame.DigestLength));
+        return frame;
+    }
+
+    private static unsafe byte[] EncodeHashingAside(
+        ReadOnlySpan<byte> data, DType dtype, long[]? shape, CodecOptions options, ArrayPoolBufferWriter<byte> output, byte[] digest)
+    {
+        fixed (byte* start = data)
+        {
+            nint address = (nint)start;
+            int length = data.Length;
+            Task hashing = Task.Factory.StartNew(
+                () => SHA256.HashData(new ReadOnlySpan<byte>((byte*)address, length), digest),
+                CancellationToken.None,
+                TaskCreationOptions.LongRunning,
+                TaskScheduler.Default);
+            try
+            {
+                BufferFrame.Encode(data, dtype, shape, options.Effort, options.ChunkSize, options.MaxDegreeOfParallelism, output, new byte[BufferFrame.DigestLength]);
+            }
+            finally
+            {
+                // The hashing thread reads the pinned input: it must finish before the pin is released.
+                hashing.Wait();
+            }
+
+            return output.WrittenSpan.ToArray();
+        }
     }
 
     /// <summary>Compresses typed values (<typeparamref name="T"/> must be as wide as one element of
@@ -314,47 +349,41 @@ public static class Z4AiCodec
         return inspector.Finish(frames, entry.Sha256);
     }
 
-    private static void DecodeInto(ReadOnlySpan<byte> frame, in BufferFrameHeader header, int[] offsets, int digestOffset, Span<byte> destination)
+    // Chunks decode on every core while the calling thread hashes the finished ones in order, so the SHA-256 (a
+    // serial pass about as slow as decoding on one core) overlaps decoding instead of following it.
+    private static unsafe void DecodeInto(ReadOnlySpan<byte> frame, in BufferFrameHeader header, int[] offsets, int digestOffset, Span<byte> destination)
     {
-        if (offsets.Length > 1 && Environment.ProcessorCount > 1)
-        {
-            DecodeParallel(frame, header, offsets, destination);
-        }
-        else
-        {
-            for (int c = 0; c < offsets.Length; c++)
-            {
-                var reader = new SpanReader(frame[offsets[c]..]);
-                TensorCodec.Decode(BufferFrame.ReadChunk(ref reader, header, c), destination.Slice(c * header.ChunkSize, header.ChunkLength(c)));
-            }
-        }
-
-        Verify(destination, frame.Slice(digestOffset, BufferFrame.DigestLength));
-    }
-
-    private static unsafe void DecodeParallel(ReadOnlySpan<byte> frame, BufferFrameHeader header, int[] offsets, Span<byte> destination)
-    {
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         fixed (byte* source = frame)
         fixed (byte* target = destination)
         {
             nint sourceAddress = (nint)source;
             nint targetAddress = (nint)target;
             int frameLength = frame.Length;
-            ParallelChunks.For(offsets.Length, Environment.ProcessorCount, c =>
-            {
-                var all = new ReadOnlySpan<byte>((byte*)sourceAddress, frameLength);
-                var reader = new SpanReader(all[offsets[c]..]);
-                ReadOnlySpan<byte> chunk = BufferFrame.ReadChunk(ref reader, header, c);
-                var output = new Span<byte>((byte*)targetAddress + ((long)c * header.ChunkSize), header.ChunkLength(c));
-                TensorCodec.Decode(chunk, output);
-            });
+            BufferFrameHeader h = header;
+            ParallelChunks.ForOrdered(
+                offsets.Length,
+                Environment.ProcessorCount,
+                c =>
+                {
+                    var all = new ReadOnlySpan<byte>((byte*)sourceAddress, frameLength);
+                    var reader = new SpanReader(all[offsets[c]..]);
+                    ReadOnlySpan<byte> chunk = BufferFrame.ReadChunk(ref reader, h, c);
+                    TensorCodec.Decode(chunk, ChunkSpan(targetAddress, h, c));
+                },
+                c => hash.AppendData(ChunkSpan(targetAddress, h, c)));
         }
+
+        Span<byte> actual = stackalloc byte[SHA256.HashSizeInBytes];
+        hash.GetHashAndReset(actual);
+        CheckDigest(actual, frame.Slice(digestOffset, BufferFrame.DigestLength));
     }
 
-    private static void Verify(ReadOnlySpan<byte> data, ReadOnlySpan<byte> expected)
+    private static unsafe Span<byte> ChunkSpan(nint address, in BufferFrameHeader header, int chunk) =>
+        new((byte*)address + ((long)chunk * header.ChunkSize), header.ChunkLength(chunk));
+
+    private static void CheckDigest(ReadOnlySpan<byte> actual, ReadOnlySpan<byte> expected)
     {
-        Span<byte> actual = stackalloc byte[SHA256.HashSizeInBytes];
-        SHA256.HashData(data, actual);
         if (!actual.SequenceEqual(expected))
         {
             throw new Z4AiIntegrityException(Subject, Convert.ToHexStringLower(expected), Convert.ToHexStringLower(actual));

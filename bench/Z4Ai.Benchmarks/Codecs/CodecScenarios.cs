@@ -14,7 +14,7 @@ namespace Z4Ai.Benchmarks.Codecs;
 /// </summary>
 /// <remarks>
 /// Usage: <c>dotnet run -c Release --project bench/Z4Ai.Benchmarks -- codec-scenarios [--mib N] [--only NAME]
-/// [--no-external]</c>. The weights are Gaussian with a log-normal per-row scale (rows of 4096), like trained
+/// [--no-external] [--efforts fast,default,max]</c>. The weights are Gaussian with a log-normal per-row scale (rows of 4096), like trained
 /// matrices; every other scenario is derived from them.
 /// </remarks>
 internal static class CodecScenarios
@@ -50,6 +50,7 @@ internal static class CodecScenarios
         int mib = 8;
         string? only = null;
         bool external = true;
+        CompressionEffort[] efforts = [CompressionEffort.Fast, CompressionEffort.Default, CompressionEffort.Max];
         for (int i = 0; i < args.Length; i++)
         {
             switch (args[i])
@@ -62,6 +63,9 @@ internal static class CodecScenarios
                     break;
                 case "--no-external":
                     external = false;
+                    break;
+                case "--efforts":
+                    efforts = [.. args[++i].Split(',').Select(e => Enum.Parse<CompressionEffort>(e, ignoreCase: true))];
                     break;
             }
         }
@@ -78,7 +82,7 @@ internal static class CodecScenarios
             byte[] data = scenario.Build(mib << 20, new Random(7));
             string zstd = external ? Ratio(data.Length, Analyze.External("zstd", "-19 -c -q", data)) : "-";
             string xz = external ? Ratio(data.Length, Analyze.External("xz", "-9 -c", data)) : "-";
-            foreach (CompressionEffort effort in new[] { CompressionEffort.Fast, CompressionEffort.Default, CompressionEffort.Max })
+            foreach (CompressionEffort effort in efforts)
             {
                 (long compressed, double encode, double decode, string recipe) = Measure(data, scenario.DType, effort);
                 Console.WriteLine(

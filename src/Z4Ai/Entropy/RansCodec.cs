@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using Z4Ai.Internal;
 
 namespace Z4Ai.Entropy;
@@ -126,59 +127,90 @@ internal static unsafe class RansCodec
 
         int bits = model.AlphabetBits;
         int size = 1 << bits;
-        uint[] cum = new uint[model.TableCount * size];
-        for (int t = 0; t < model.TableCount; t++)
-        {
-            uint c = 0;
-            for (int s = 0; s < size; s++)
-            {
-                cum[(t * size) + s] = c;
-                c += model.Freqs[(t * size) + s];
-            }
-        }
 
+        // Per (table, symbol): frequency, start of its slot range and the reciprocal of the frequency, side by side,
+        // so that a step touches one entry and multiplies where it would divide.
+        EncodeEntry[] entries = ArrayPool<EncodeEntry>.Shared.Rent(model.TableCount * size);
         ushort[] words = ArrayPool<ushort>.Shared.Rent(n + 1);
         try
         {
-            int w = words.Length;
-            Span<uint> x = stackalloc uint[Lanes];
-            x.Fill(Lower);
-            uint[] freqs = model.Freqs;
-            byte[] contextTable = model.ContextTable;
-            int segment = n / Lanes;
-
-            // Encode in the exact reverse of the decoder's order: the tail first, then the lanes backwards.
-            for (int i = n - 1; i >= Lanes * segment; i--)
+            for (int t = 0; t < model.TableCount; t++)
             {
-                int context = i == 0 ? 0 : symbols[i - 1];
-                Put(ref x[0], (contextTable[context] << bits) | symbols[i], freqs, cum, words, ref w);
-            }
-
-            for (int j = segment - 1; j >= 0; j--)
-            {
-                for (int k = Lanes - 1; k >= 0; k--)
+                uint c = 0;
+                for (int s = 0; s < size; s++)
                 {
-                    int i = (k * segment) + j;
-                    int context = j == 0 ? 0 : symbols[i - 1];
-                    Put(ref x[k], (contextTable[context] << bits) | symbols[i], freqs, cum, words, ref w);
+                    uint f = model.Freqs[(t * size) + s];
+                    entries[(t * size) + s] = new EncodeEntry(f, c);
+                    c += f;
                 }
             }
 
-            int wordCount = words.Length - w;
+            int segment = n / Lanes;
+            uint x0 = Lower, x1 = Lower, x2 = Lower, x3 = Lower;
+            int wordCount;
+            fixed (byte* src = symbols)
+            fixed (byte* contexts = model.ContextTable)
+            fixed (EncodeEntry* table = entries)
+            fixed (ushort* first = words)
+            {
+                ushort* w = first + words.Length;
+
+                // Encode in the exact reverse of the decoder's order: the tail first, then the lanes backwards.
+                for (int i = n - 1; i >= Lanes * segment; i--)
+                {
+                    int context = i == 0 ? 0 : src[i - 1];
+                    x0 = Put(x0, table + ((contexts[context] << bits) | src[i]), ref w);
+                }
+
+                byte* s0 = src;
+                byte* s1 = src + segment;
+                byte* s2 = src + (2 * segment);
+                byte* s3 = src + (3 * segment);
+                for (int j = segment - 1; j >= 0; j--)
+                {
+                    int c0 = 0, c1 = 0, c2 = 0, c3 = 0;
+                    if (j != 0)
+                    {
+                        c0 = contexts[s0[j - 1]] << bits;
+                        c1 = contexts[s1[j - 1]] << bits;
+                        c2 = contexts[s2[j - 1]] << bits;
+                        c3 = contexts[s3[j - 1]] << bits;
+                    }
+                    else
+                    {
+                        c0 = c1 = c2 = c3 = contexts[0] << bits;
+                    }
+
+                    x3 = Put(x3, table + (c3 | s3[j]), ref w);
+                    x2 = Put(x2, table + (c2 | s2[j]), ref w);
+                    x1 = Put(x1, table + (c1 | s1[j]), ref w);
+                    x0 = Put(x0, table + (c0 | s0[j]), ref w);
+                }
+
+                wordCount = (int)(first + words.Length - w);
+            }
+
             int total = model.TableSection.Length + (Lanes * 4) + (wordCount * 2);
             Span<byte> dst = output.GetSpan(total);
             model.TableSection.CopyTo(dst);
             int at = model.TableSection.Length;
-            for (int k = 0; k < Lanes; k++)
+            BinaryPrimitives.WriteUInt32LittleEndian(dst[at..], x0);
+            BinaryPrimitives.WriteUInt32LittleEndian(dst[(at + 4)..], x1);
+            BinaryPrimitives.WriteUInt32LittleEndian(dst[(at + 8)..], x2);
+            BinaryPrimitives.WriteUInt32LittleEndian(dst[(at + 12)..], x3);
+            at += Lanes * 4;
+            ReadOnlySpan<ushort> written = words.AsSpan(words.Length - wordCount);
+            if (BitConverter.IsLittleEndian)
             {
-                BinaryPrimitives.WriteUInt32LittleEndian(dst[at..], x[k]);
-                at += 4;
+                MemoryMarshal.AsBytes(written).CopyTo(dst[at..]);
             }
-
-            for (int i = w; i < words.Length; i++)
+            else
             {
-                BinaryPrimitives.WriteUInt16LittleEndian(dst[at..], words[i]);
-                at += 2;
+                foreach (ushort word in written)
+                {
+                    BinaryPrimitives.WriteUInt16LittleEndian(dst[at..], word);
+                    at += 2;
+                }
             }
 
             output.Advance(total);
@@ -187,6 +219,7 @@ internal static unsafe class RansCodec
         finally
         {
             ArrayPool<ushort>.Shared.Return(words);
+            ArrayPool<EncodeEntry>.Shared.Return(entries);
         }
     }
 
@@ -253,20 +286,51 @@ internal static unsafe class RansCodec
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Put(ref uint x, int index, uint[] freqs, uint[] cum, ushort[] words, ref int w)
+    private static uint Put(uint x, EncodeEntry* entry, ref ushort* w)
     {
-        uint f = freqs[index];
-        uint state = x;
+        uint f = entry->Frequency;
 
         // Branch-free renormalisation (the word is stored unconditionally and kept only when needed): whether a
-        // state overflows is as unpredictable here as the refill is in the decoder. w − 1 stays in range because
-        // the buffer holds one more word than there are symbols.
-        uint emit = (uint)((((ulong)f << 20) - 1 - state) >> 63);
-        words[w - 1] = (ushort)state;
-        w -= (int)emit;
-        state >>= (int)(emit << 4);
-        x = ((state / f) << FrequencyTable.ProbBits) + (state % f) + cum[index];
+        // state overflows is as unpredictable here as the refill is in the decoder. w − 1 stays in the buffer
+        // because it holds one more word than there are symbols.
+        uint emit = (uint)((((ulong)f << 20) - 1 - x) >> 63);
+        w[-1] = (ushort)x;
+        w -= emit;
+        uint state = x >> (int)(emit << 4);
+
+        // (q << 12) + (state mod f) + start with q = state / f, the remainder written as state − q·f.
+        uint q = Divide(state, f, entry->Reciprocal);
+        return state + entry->Start + (q * ((uint)FrequencyTable.ProbScale - f));
     }
+
+    /// <summary>One symbol's encoder constants.</summary>
+    private readonly struct EncodeEntry
+    {
+        public EncodeEntry(uint frequency, uint start)
+        {
+            Reciprocal = RansCodec.Reciprocal(frequency);
+            Frequency = frequency;
+            Start = start;
+        }
+
+        public ulong Reciprocal { get; }
+
+        public uint Frequency { get; }
+
+        public uint Start { get; }
+    }
+
+    /// <summary>The multiplier <see cref="Divide"/> uses for divisor <paramref name="divisor"/>: ⌈2^64 / d⌉ (0 for 0 and 1).</summary>
+    internal static ulong Reciprocal(uint divisor) => divisor <= 1 ? 0 : (ulong.MaxValue / divisor) + 1;
+
+    /// <summary>
+    /// <paramref name="value"/> / <paramref name="divisor"/> from the divisor's <see cref="Reciprocal"/>: the high
+    /// 64 bits of a 64 × 64-bit product, exact for every 32-bit value and divisor (Lemire, Kaser and Kurz, "Faster
+    /// remainder by direct computation", 2019); a divisor of 1, whose multiplier would need 65 bits, is the value.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static uint Divide(uint value, uint divisor, ulong reciprocal) =>
+        divisor == 1 ? value : (uint)Math.BigMul(reciprocal, value, out _);
 
     // Context map (order 1): see RansModel for the bit layout. Returns the number of tables and fills the table
     // index of each context.
@@ -354,6 +418,7 @@ internal static unsafe class RansCodec
 
                 for (int limit = j + safe; j < limit; j++)
                 {
+                    ulong window = ReadWindow(p);
                     uint e0 = table[x0 & SlotMask];
                     uint e1 = table[x1 & SlotMask];
                     uint e2 = table[x2 & SlotMask];
@@ -368,19 +433,16 @@ internal static unsafe class RansCodec
                     x3 = (((e3 >> 20) + 1) * (x3 >> FrequencyTable.ProbBits)) + ((e3 >> 8) & SlotMask);
 
                     // Branch-free refill (arithmetic, because the JIT turns conditionals into branches here):
-                    // whether a state needs a word is data dependent and unpredictable.
-                    uint r = Refill(x0);
-                    x0 = (x0 << (int)(r << 4)) | (ReadWord(p) & (0u - r));
-                    p += r << 1;
-                    r = Refill(x1);
-                    x1 = (x1 << (int)(r << 4)) | (ReadWord(p) & (0u - r));
-                    p += r << 1;
-                    r = Refill(x2);
-                    x2 = (x2 << (int)(r << 4)) | (ReadWord(p) & (0u - r));
-                    p += r << 1;
-                    r = Refill(x3);
-                    x3 = (x3 << (int)(r << 4)) | (ReadWord(p) & (0u - r));
-                    p += r << 1;
+                    // whether a state needs a word is data dependent and unpredictable. The next four words are
+                    // loaded at once before the states are known, and each state takes the word at its rank among
+                    // the states that refill, so no load waits on the states before it.
+                    uint r0 = Refill(x0), r1 = Refill(x1), r2 = Refill(x2), r3 = Refill(x3);
+                    uint k1 = r0, k2 = r0 + r1, k3 = k2 + r2;
+                    x0 = (x0 << (int)(r0 << 4)) | ((uint)(ushort)window & (0u - r0));
+                    x1 = (x1 << (int)(r1 << 4)) | ((uint)(ushort)(window >> (int)(k1 << 4)) & (0u - r1));
+                    x2 = (x2 << (int)(r2 << 4)) | ((uint)(ushort)(window >> (int)(k2 << 4)) & (0u - r2));
+                    x3 = (x3 << (int)(r3 << 4)) | ((uint)(ushort)(window >> (int)(k3 << 4)) & (0u - r3));
+                    p += (k3 + r3) << 1;
                 }
             }
 
@@ -470,6 +532,7 @@ internal static unsafe class RansCodec
 
                 for (int limit = j + safe; j < limit; j++)
                 {
+                    ulong window = ReadWindow(p);
                     uint e0 = t0[x0 & SlotMask];
                     uint e1 = t1[x1 & SlotMask];
                     uint e2 = t2[x2 & SlotMask];
@@ -484,19 +547,16 @@ internal static unsafe class RansCodec
                     x3 = (((e3 >> 20) + 1) * (x3 >> FrequencyTable.ProbBits)) + ((e3 >> 8) & SlotMask);
 
                     // Branch-free refill (arithmetic, because the JIT turns conditionals into branches here):
-                    // whether a state needs a word is data dependent and unpredictable.
-                    uint r = Refill(x0);
-                    x0 = (x0 << (int)(r << 4)) | (ReadWord(p) & (0u - r));
-                    p += r << 1;
-                    r = Refill(x1);
-                    x1 = (x1 << (int)(r << 4)) | (ReadWord(p) & (0u - r));
-                    p += r << 1;
-                    r = Refill(x2);
-                    x2 = (x2 << (int)(r << 4)) | (ReadWord(p) & (0u - r));
-                    p += r << 1;
-                    r = Refill(x3);
-                    x3 = (x3 << (int)(r << 4)) | (ReadWord(p) & (0u - r));
-                    p += r << 1;
+                    // whether a state needs a word is data dependent and unpredictable. The next four words are
+                    // loaded at once before the states are known, and each state takes the word at its rank among
+                    // the states that refill, so no load waits on the states before it.
+                    uint r0 = Refill(x0), r1 = Refill(x1), r2 = Refill(x2), r3 = Refill(x3);
+                    uint k1 = r0, k2 = r0 + r1, k3 = k2 + r2;
+                    x0 = (x0 << (int)(r0 << 4)) | ((uint)(ushort)window & (0u - r0));
+                    x1 = (x1 << (int)(r1 << 4)) | ((uint)(ushort)(window >> (int)(k1 << 4)) & (0u - r1));
+                    x2 = (x2 << (int)(r2 << 4)) | ((uint)(ushort)(window >> (int)(k2 << 4)) & (0u - r2));
+                    x3 = (x3 << (int)(r3 << 4)) | ((uint)(ushort)(window >> (int)(k3 << 4)) & (0u - r3));
+                    p += (k3 + r3) << 1;
 
                     t0 = based + ((nint)(byte)e0 << FrequencyTable.ProbBits);
                     t1 = based + ((nint)(byte)e1 << FrequencyTable.ProbBits);
@@ -560,6 +620,14 @@ internal static unsafe class RansCodec
     private static uint ReadWord(byte* p)
     {
         ushort v = Unsafe.ReadUnaligned<ushort>(p);
+        return BitConverter.IsLittleEndian ? v : BinaryPrimitives.ReverseEndianness(v);
+    }
+
+    // The next four 16-bit words, the first in the low bits; the caller guarantees eight readable bytes.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ulong ReadWindow(byte* p)
+    {
+        ulong v = Unsafe.ReadUnaligned<ulong>(p);
         return BitConverter.IsLittleEndian ? v : BinaryPrimitives.ReverseEndianness(v);
     }
 
