@@ -317,3 +317,50 @@ public class LossyRegistryTests
         Assert.That(Encoding.ASCII.GetString(original, original.Length - 4, 4), Is.EqualTo("Z4RO"));
     }
 }
+
+/// <summary>
+/// A lossy version of the built-in Fashion-MNIST classifier, certified on the real test images. The data set is a
+/// requirement here: without it the test fails (it does not skip) and says how to install it.
+/// </summary>
+[NonParallelizable]
+public class LossyRegistryFashionMnistTests
+{
+    private static readonly FashionMnistTraining Small = new(Hidden: 32, TrainExamples: 3000, BaseEpochs: 1, FineTuneExamples: 2000, FineTuneEpochs: 1);
+
+    [Test]
+    public void AddInt8_FashionMnistFineTune_CertifiedWithoutFlipsAndRestored()
+    {
+        Assert.That(FashionMnistTask.IsDataAvailable(), Is.True,
+            "Fashion-MNIST is not installed: apt-get install dataset-fashion-mnist (as .ci/run does) or set Z4AI_FASHION_MNIST_DIR; see scripts/fashion-mnist.sh");
+        string dir = LossyTestModels.CreateDirectory();
+        try
+        {
+            (string @base, string fineTune) = FashionMnistTask.TrainModels(Path.Combine(dir, "models"), Small);
+            ModelRegistry registry = ModelRegistry.Init(new LocalBlobStore(Path.Combine(dir, "registry")), @base, "base");
+            var task = new FashionMnistTask(limit: 1000);
+            RegistryAddReport report = registry.Add(fineTune, new RegistryLossyOptions { Lossy = new LossyOptions { Tier = LossyTier.Int8 }, Task = task }, "ft-int8", "base");
+            FidelityCertificate c = report.Certificate!;
+            Assert.That(c.Passed, Is.True, c.ToJson());
+            Assert.That(c.Evaluation.Task, Is.EqualTo("fashion-mnist"));
+            Assert.That(c.Evaluation.Examples, Is.EqualTo(1000));
+            Assert.That(c.Evaluation.PredictionFlips, Is.LessThanOrEqualTo(2), "int8 leaves the predictions essentially unchanged");
+            Assert.That(c.Evaluation.BaseMetric, Is.Not.EqualTo(c.Evaluation.MetricBefore), "the fine-tune changed the model");
+            Assert.That(report.StoredBytes, Is.LessThan(new FileInfo(fineTune).Length / 3));
+
+            string restored = Path.Combine(dir, "restored.safetensors");
+            registry.Get("ft-int8", restored);
+            Assert.That(task.Evaluate(restored, default).Metric, Is.EqualTo(c.Evaluation.MetricAfter), "get restores what was certified");
+            Assert.That(registry.Verify().Passed, Is.True);
+
+            // Re-certify under another task setting: the certificate replaces the current one.
+            FidelityCertificate again = registry.Certify("ft-int8", fineTune, new FashionMnistTask(limit: 500));
+            Assert.That(again.Evaluation.Examples, Is.EqualTo(500));
+            Assert.That(registry.GetCertificate("ft-int8")!.ComputeSha256(), Is.EqualTo(again.ComputeSha256()));
+            Assert.That(registry.Verify().Passed, Is.True);
+        }
+        finally
+        {
+            LossyTestModels.DeleteDirectory(dir);
+        }
+    }
+}
