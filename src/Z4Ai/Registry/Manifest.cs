@@ -16,7 +16,7 @@ internal sealed record ManifestTensor(
     long StoredBytes,
     bool Hidden)
 {
-    /// <summary>For a tensor of a lossy version: its tier, the target's digest and the error (docs/registry-format.md, 3.1).</summary>
+    /// <summary>For a tensor of a lossy version: its tier, the target's digest and the error (docs/registry-format.md, 3.3).</summary>
     public ManifestLossyTensor? Lossy { get; init; }
 }
 

@@ -3,7 +3,7 @@ using Z4Ai.Integrity;
 
 namespace Z4Ai.Registry;
 
-/// <summary>How one tensor of a lossy version relates to the model it was made from (docs/registry-format.md, 3.1).</summary>
+/// <summary>How one tensor of a lossy version relates to the model it was made from (docs/registry-format.md, 3.3).</summary>
 /// <param name="Mode">The tier the tensor is stored in; <see cref="LossyTier.Lossless"/> for exact tensors.</param>
 /// <param name="Target">The SHA-256 of the target's tensor (the tensor's own SHA-256 is that of the reconstruction).</param>
 /// <param name="Base">The SHA-256 of the reference's tensor it was coded against, if any.</param>

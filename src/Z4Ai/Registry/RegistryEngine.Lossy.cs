@@ -8,7 +8,7 @@ using Z4Ai.Integrity;
 namespace Z4Ai.Registry;
 
 /// <content>
-/// Lossy versions (docs/registry-format.md, sections 3.1 and 6): each tensor is a lossy-tier record against the
+/// Lossy versions (docs/registry-format.md, sections 3.3 and 6): each tensor is a lossy-tier record against the
 /// parent's tensor (small and unsupported tensors stay lossless), published only with a passing certificate unless
 /// forced. Nothing is written to the store before the certificate is decided: the first pass encodes into a local
 /// spool file and writes the reconstruction for the evaluator, the second stores objects, certificate and manifest.
