@@ -39,6 +39,16 @@ public sealed record FidelityCertificate(
     /// <summary>The conventional file name suffix of a certificate next to its delta.</summary>
     public const string FileExtension = ".cert.json";
 
+    /// <summary>The <see cref="DeltaBinding"/> of a certificate of a lossy registry version.</summary>
+    public const string RegistryBinding = "registry-version";
+
+    /// <summary>
+    /// What <see cref="DeltaSha256"/> describes: null for a <c>.z4al</c> file (the SHA-256 of the whole file), or
+    /// <see cref="RegistryBinding"/> for a lossy version of a <see cref="ModelRegistry"/>, where it is the SHA-256 of
+    /// the version's tensor listing (docs/registry-format.md, section 6).
+    /// </summary>
+    public string? DeltaBinding { get; init; }
+
     /// <summary>The canonical JSON text.</summary>
     public string ToJson() => Encoding.UTF8.GetString(CertificateJson.Write(this));
 

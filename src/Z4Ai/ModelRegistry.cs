@@ -18,7 +18,7 @@ namespace Z4Ai;
 /// </para>
 /// <para>
 /// Every tensor handed out is checked against its SHA-256. Memory is bounded by about one tensor plus its reference
-/// during <see cref="Add"/>, <see cref="Get"/> and <see cref="Verify"/>. Instances are thread-safe; concurrent use
+/// during <see cref="Add(string, string?, string?, IProgress{ProgressInfo}?, CancellationToken)"/>, <see cref="Get"/> and <see cref="Verify"/>. Instances are thread-safe; concurrent use
 /// from several processes is what the store's locks and conditional creates are for.
 /// </para>
 /// </remarks>
@@ -119,7 +119,77 @@ public sealed class ModelRegistry
         return AddCore(modelPath, name, parent, progress, cancellationToken);
     }
 
-    /// <summary>Adds a version on the thread pool; see <see cref="Add"/>.</summary>
+    /// <summary>
+    /// Adds a version in a lossy tier: per tensor a quantised delta against the same tensor of the parent (norms,
+    /// biases, small tensors and tensors without a counterpart stay lossless), published together with a fidelity
+    /// certificate that says what <see cref="RegistryLossyOptions.Task"/> measured on the target and on the
+    /// reconstruction, bound by SHA-256 to the version (docs/registry-format.md, section 6). Nothing is stored unless
+    /// the certificate passes or <see cref="RegistryLossyOptions.Force"/> is set. <see cref="Get"/> then restores the
+    /// reconstruction (not the original), checked against its SHA-256.
+    /// </summary>
+    /// <param name="modelPath">A single <c>.safetensors</c> or <c>.z4ai</c> file: the fine-tune.</param>
+    /// <param name="lossy">The tier, the task and the criteria.</param>
+    /// <param name="name">The new version's name; by default derived from the file name.</param>
+    /// <param name="parent">The version the deltas are made against; by default the most recently added one.</param>
+    /// <param name="progress">Receives per-tensor progress.</param>
+    /// <param name="cancellationToken">Cancels the operation; nothing is published.</param>
+    /// <returns>How each tensor was stored, the sizes, and the certificate.</returns>
+    /// <exception cref="Z4AiCertificationException">No task and no force, the certificate did not pass
+    /// (<see cref="Z4AiErrorKind.CertificationRequired"/>), or the evaluator failed (<see cref="Z4AiErrorKind.EvaluatorFailed"/>);
+    /// the registry is unchanged.</exception>
+    /// <exception cref="Z4AiRegistryException">The name is taken, or the parent does not exist.</exception>
+    public RegistryAddReport Add(
+        string modelPath,
+        RegistryLossyOptions lossy,
+        string? name = null,
+        string? parent = null,
+        IProgress<ProgressInfo>? progress = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(modelPath);
+        ArgumentNullException.ThrowIfNull(lossy);
+        if (Directory.Exists(modelPath) || modelPath.EndsWith(".index.json", StringComparison.OrdinalIgnoreCase))
+        {
+            throw new ArgumentException($"{modelPath} is a sharded layout; lossy versions are single files", nameof(modelPath));
+        }
+
+        name = ResolveName(name, modelPath);
+        using ModelSources sources = RegistryEngine.OpenSources(modelPath);
+        return _engine.AddLossy(sources.Files[0], modelPath, name, parent, lossy, progress, cancellationToken);
+    }
+
+    /// <summary>
+    /// Certifies a lossy version again (another task, other criteria, or after a certificate went missing): the
+    /// target it was made from and the version as stored are evaluated, and the certificate becomes the version's
+    /// current one, passed or not. The target is needed because a lossy version does not keep it.
+    /// </summary>
+    /// <param name="name">A lossy version.</param>
+    /// <param name="targetModelPath">The model the version was made from (its identity is checked).</param>
+    /// <param name="task">What to measure.</param>
+    /// <param name="criteria">What to meet; <see cref="CertificationCriteria.Default"/> when null.</param>
+    /// <param name="evaluateBase">Also evaluate the reference version, when it still exists.</param>
+    /// <param name="cancellationToken">Cancels the operation; nothing is stored.</param>
+    /// <exception cref="Z4AiCertificationException">The version is lossless, the target is another model
+    /// (<see cref="Z4AiErrorKind.CertificateMismatch"/>), or the evaluator failed.</exception>
+    public FidelityCertificate Certify(
+        string name, string targetModelPath, ICertificationTask task, CertificationCriteria? criteria = null, bool evaluateBase = true, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        ArgumentException.ThrowIfNullOrEmpty(targetModelPath);
+        ArgumentNullException.ThrowIfNull(task);
+        return _engine.Certify(name, targetModelPath, task, criteria ?? CertificationCriteria.Default, evaluateBase, cancellationToken);
+    }
+
+    /// <summary>The current certificate of a version: null for a lossless version or a lossy one forced without one.</summary>
+    /// <exception cref="Z4AiRegistryException">No such version.</exception>
+    /// <exception cref="Z4AiCertificationException">The certificate blob is damaged.</exception>
+    public FidelityCertificate? GetCertificate(string name)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        return _engine.GetCertificate(name, CancellationToken.None);
+    }
+
+    /// <summary>Adds a version on the thread pool; see <see cref="Add(string, string?, string?, IProgress{ProgressInfo}?, CancellationToken)"/>.</summary>
     public Task<RegistryAddReport> AddAsync(
         string modelPath,
         string? name = null,
@@ -228,7 +298,7 @@ public sealed class ModelRegistry
 
     /// <summary>Describes one version.</summary>
     /// <exception cref="Z4AiRegistryException">No such version.</exception>
-    public RegistryVersion GetVersion(string name) => RegistryEngine.Describe(_engine.ReadManifest(name));
+    public RegistryVersion GetVersion(string name) => _engine.DescribeWithCertificate(_engine.ReadManifest(name));
 
     /// <summary>Whether a version of this name exists.</summary>
     public bool Contains(string name) =>

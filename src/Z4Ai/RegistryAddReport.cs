@@ -1,6 +1,6 @@
 namespace Z4Ai;
 
-/// <summary>What <see cref="ModelRegistry.Add"/> stored for a new version.</summary>
+/// <summary>What <see cref="ModelRegistry.Add(string, string?, string?, IProgress{ProgressInfo}?, CancellationToken)"/> (or its lossy overload) stored for a new version.</summary>
 /// <param name="Name">The new version.</param>
 /// <param name="Parent">Its parent, or null for the base.</param>
 /// <param name="Base">The family's base version.</param>
@@ -24,4 +24,10 @@ public sealed record RegistryAddReport(
 
     /// <summary>How many tensors were stored in the given way.</summary>
     public int Count(TensorStorage storage) => Tensors.Count(t => t.Storage == storage);
+
+    /// <summary>The version's tier: <c>lossless</c>, or the lossy tier it was stored in.</summary>
+    public string Tier { get; init; } = "lossless";
+
+    /// <summary>The certificate a lossy version was stored with (null for lossless versions and forced ones without a task).</summary>
+    public FidelityCertificate? Certificate { get; init; }
 }

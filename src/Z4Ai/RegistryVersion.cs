@@ -5,7 +5,7 @@ namespace Z4Ai;
 /// <param name="Parent">The version it was added against, or null for the base (and for a damaged manifest).</param>
 /// <param name="Base">The family's base.</param>
 /// <param name="CreatedUtc">When it was added.</param>
-/// <param name="Tier">Its fidelity tier: <c>lossless</c>.</param>
+/// <param name="Tier">Its fidelity tier: <c>lossless</c>, or the lossy tier (<c>int8</c>, <c>int4</c>, <c>sparse</c>, <c>1bit</c>).</param>
 /// <param name="FileCount">How many safetensors files it holds (more than one for a sharded import).</param>
 /// <param name="TensorCount">How many tensors it exposes.</param>
 /// <param name="LogicalBytes">The size of its files as restored.</param>
@@ -30,4 +30,10 @@ public sealed record RegistryVersion(
 
     /// <summary>Logical bytes per byte the version added (objects plus manifest).</summary>
     public double Ratio => StoredBytes + ManifestBytes == 0 ? 0 : (double)LogicalBytes / (StoredBytes + ManifestBytes);
+
+    /// <summary>The certificate state: <see cref="RegistryCertificateStatus.None"/> for a lossless version.</summary>
+    public RegistryCertificateStatus Certificate { get; init; }
+
+    /// <summary>The SHA-256 of the version's current certificate, if it has one.</summary>
+    public string? CertificateSha256 { get; init; }
 }

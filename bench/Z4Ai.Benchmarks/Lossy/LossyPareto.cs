@@ -99,8 +99,126 @@ public static class LossyPareto
         }
 
         Console.WriteLine();
+        Int8Budget(basePath, fineTunePath, work, losslessInfo.FileLength);
+        Console.WriteLine();
+        RegistryRows(basePath, fineTunePath, work, task, full);
+        Console.WriteLine();
         Console.WriteLine($"total {clock.Elapsed.TotalSeconds:0.0} s");
         return 0;
+    }
+
+    /// <summary>
+    /// Why int8 is about 3x, not 4x, smaller than the lossless delta: the bits per weight the int8 delta spends
+    /// against the order-0 entropy of its levels (what any coder of independent symbols needs) and the budget 4x allows.
+    /// </summary>
+    private static void Int8Budget(string basePath, string fineTunePath, string work, long losslessBytes)
+    {
+        string path = Path.Combine(work, "int8-per-row.z4al");
+        LossyDeltaInfo info = LossyDelta.Inspect(path);
+        long weights = 0;
+        double entropyBits = 0;
+        foreach (LossyTensorInfo t in info.Tensors.Where(t => t.Mode == LossyTier.Int8))
+        {
+            float[] b = SafeTensorsCompat.LoadTensor(basePath, t.Name).ToSingleArray();
+            float[] f = SafeTensorsCompat.LoadTensor(fineTunePath, t.Name).ToSingleArray();
+            int cols = (int)t.Shape[^1];
+            int rows = b.Length / cols;
+            int[] levels = new int[b.Length];
+            for (int row = 0; row < rows; row++)
+            {
+                float max = 0;
+                for (int c = 0; c < cols; c++)
+                {
+                    max = Math.Max(max, Math.Abs(f[(row * cols) + c] - b[(row * cols) + c]));
+                }
+
+                float scale = max / 127f;
+                for (int c = 0; c < cols; c++)
+                {
+                    float d = f[(row * cols) + c] - b[(row * cols) + c];
+                    levels[(row * cols) + c] = scale == 0 ? 0 : Math.Clamp((int)MathF.Round(d / scale, MidpointRounding.ToEven), -127, 127);
+                }
+            }
+
+            // The order-0 entropy over the tensor, then what adaptive models (counts with a Krichevsky-Trofimov prior,
+            // updated as they code, so these are achievable code lengths) spend: one model per row, and one per
+            // context of the left neighbour's or the level above's magnitude (16 buckets).
+            double h0 = Entropy(levels);
+            double perRow = Adaptive(levels.Select((l, i) => (i / cols, l)));
+            double left = Adaptive(levels.Select((l, i) => (i % cols == 0 ? 16 : Math.Min(15, Math.Abs(levels[i - 1])), l)));
+            double up = Adaptive(levels.Select((l, i) => (i < cols ? 16 : Math.Min(15, Math.Abs(levels[i - cols])), l)));
+            Console.WriteLine(
+                $"int8 {t.Name}: {levels.Length:N0} weights, record {t.StoredBytes:N0} bytes = {8.0 * t.StoredBytes / levels.Length:0.00} bits/weight; order-0 entropy {h0:0.00}; "
+                + $"adaptive coding per row {perRow:0.00}, with the left neighbour as context {left:0.00}, with the level above as context {up:0.00}");
+            weights += levels.Length;
+            entropyBits += h0 * levels.Length;
+        }
+
+        long int8Bytes = info.FileLength;
+        long other = int8Bytes - info.Tensors.Where(t => t.Mode == LossyTier.Int8).Sum(t => t.StoredBytes);
+        Console.WriteLine(
+            $"int8 delta {int8Bytes:N0} bytes = {(double)losslessBytes / int8Bytes:0.00}x smaller than the lossless delta ({losslessBytes:N0}); 4x allows {losslessBytes / 4:N0} bytes, "
+            + $"i.e. at most {8.0 * ((losslessBytes / 4) - other) / weights:0.00} bits per int8 weight (the {other:N0} bytes of exact tensors, scales and index counted); "
+            + $"the levels' order-0 entropy is {entropyBits / weights:0.00} bits");
+    }
+
+    /// <summary>Empirical order-0 entropy in bits per symbol.</summary>
+    private static double Entropy(int[] symbols)
+    {
+        var counts = symbols.GroupBy(x => x).Select(g => (double)g.Count()).ToArray();
+        return counts.Sum(c => -c / symbols.Length * Math.Log2(c / symbols.Length));
+    }
+
+    /// <summary>Bits per symbol of adaptive per-context coding of levels in [-127, 127] (KT prior, 255 symbols).</summary>
+    private static double Adaptive(IEnumerable<(int Context, int Symbol)> pairs)
+    {
+        var counts = new Dictionary<int, (long[] Counts, long Total)>();
+        double bits = 0;
+        long n = 0;
+        foreach ((int c, int s) in pairs)
+        {
+            if (!counts.TryGetValue(c, out (long[] Counts, long Total) model))
+            {
+                model = (new long[255], 0);
+            }
+
+            bits -= Math.Log2((model.Counts[s + 127] + 0.5) / (model.Total + (0.5 * 255)));
+            model.Counts[s + 127]++;
+            counts[c] = (model.Counts, model.Total + 1);
+            n++;
+        }
+
+        return bits / n;
+    }
+
+    /// <summary>The same fine-tune stored in a registry: lossless, and as certified int8 and int4 versions.</summary>
+    private static void RegistryRows(string basePath, string fineTunePath, string work, ICertificationTask task, long full)
+    {
+        string dir = Path.Combine(work, "registry-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            ModelRegistry registry = ModelRegistry.Init(new LocalBlobStore(dir), basePath, "base", new RegistryOptions { Effort = CompressionEffort.Max });
+            RegistryAddReport lossless = registry.Add(fineTunePath, "ft", "base");
+            Console.WriteLine("| registry version (z4ai registry add) | stored bytes (objects + manifest) | vs fine-tune | certificate |");
+            Console.WriteLine("| --- | ---: | ---: | --- |");
+            Console.WriteLine($"| lossless | {lossless.StoredBytes + lossless.ManifestBytes:N0} | {(double)full / (lossless.StoredBytes + lossless.ManifestBytes):0.0}x | none needed |");
+            foreach ((string label, LossyTier tier) in new[] { ("int8", LossyTier.Int8), ("int4", LossyTier.Int4) })
+            {
+                RegistryAddReport r = registry.Add(
+                    fineTunePath,
+                    new RegistryLossyOptions { Lossy = new LossyOptions { Tier = tier, Effort = CompressionEffort.Max }, Task = task, Force = true, EvaluateBase = false },
+                    "ft-" + label,
+                    "base");
+                long stored = r.StoredBytes + r.ManifestBytes;
+                CertificateEvaluation e = r.Certificate!.Evaluation;
+                Console.WriteLine(
+                    $"| {label} | {stored:N0} | {(double)full / stored:0.0}x | {(r.Certificate.Passed ? "passed" : "failed")}: {e.MetricBefore:0.00} -> {e.MetricAfter:0.00}, {e.PredictionFlips} flips, p = {e.McNemarP:0.###} |");
+            }
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
     }
 
     // The fine-tune's own effect: base versus fine-tune, through the same comparison a certificate makes.

@@ -77,7 +77,7 @@ internal static partial class RegistryCommand
                 : [
                     v.Name,
                     v.Parent ?? "(base)",
-                    v.Tier,
+                    v.Certificate == RegistryCertificateStatus.None ? v.Tier : $"{v.Tier} ({CertificateStatusName(v.Certificate)})",
                     v.CreatedUtc.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture),
                     v.TensorCount.ToString(CultureInfo.InvariantCulture),
                     Units.Bytes(v.LogicalBytes),
@@ -120,7 +120,8 @@ internal static partial class RegistryCommand
             }
 
             string created = v.CreatedUtc.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture);
-            o.WriteLine($"{v.Name}  {(v.IsBase ? "(base)" : "parent " + v.Parent)}  {created}  {v.TensorCount} tensors  {Units.Bytes(v.LogicalBytes)} logical, {Units.Bytes(v.StoredBytes + v.ManifestBytes)} stored");
+            string tier = v.Certificate == RegistryCertificateStatus.None ? string.Empty : $"  {v.Tier} (certificate {CertificateStatusName(v.Certificate)})";
+            o.WriteLine($"{v.Name}  {(v.IsBase ? "(base)" : "parent " + v.Parent)}{tier}  {created}  {v.TensorCount} tensors  {Units.Bytes(v.LogicalBytes)} logical, {Units.Bytes(v.StoredBytes + v.ManifestBytes)} stored");
         }
 
         RegistryVersion last = lineage[^1];
@@ -151,6 +152,19 @@ internal static partial class RegistryCommand
         w.WriteNumber("storedBytes", r.StoredBytes);
         w.WriteNumber("manifestBytes", r.ManifestBytes);
         w.WriteNumber("seconds", Math.Round(r.Elapsed.TotalSeconds, 3));
+        w.WriteString("tier", r.Tier);
+        if (r.Certificate is null)
+        {
+            w.WriteNull("certificate");
+        }
+        else
+        {
+            w.WriteStartObject("certificate");
+            w.WriteString("sha256", r.Certificate.ComputeSha256());
+            w.WriteBoolean("passed", r.Certificate.Passed);
+            w.WriteEndObject();
+        }
+
         w.WriteStartArray("tensors");
         foreach (RegistryTensorReport t in r.Tensors)
         {
@@ -235,29 +249,36 @@ internal static partial class RegistryCommand
         w.WriteStartArray();
         foreach (RegistryVersion v in versions)
         {
-            w.WriteStartObject();
-            w.WriteString("name", v.Name);
-            if (v.Damage is not null)
-            {
-                w.WriteString("damage", v.Damage);
-                w.WriteEndObject();
-                continue;
-            }
-
-            WriteNullable(w, "parent", v.Parent);
-            w.WriteString("base", v.Base);
-            w.WriteString("tier", v.Tier);
-            w.WriteString("created", v.CreatedUtc.UtcDateTime.ToString("O", CultureInfo.InvariantCulture));
-            w.WriteNumber("files", v.FileCount);
-            w.WriteNumber("tensors", v.TensorCount);
-            w.WriteNumber("logicalBytes", v.LogicalBytes);
-            w.WriteNumber("storedBytes", v.StoredBytes);
-            w.WriteNumber("manifestBytes", v.ManifestBytes);
-            w.WriteNumber("ratio", Math.Round(v.Ratio, 6));
-            w.WriteEndObject();
+            WriteVersion(w, v);
         }
 
         w.WriteEndArray();
+    }
+
+    private static void WriteVersion(Utf8JsonWriter w, RegistryVersion v)
+    {
+        w.WriteStartObject();
+        w.WriteString("name", v.Name);
+        if (v.Damage is not null)
+        {
+            w.WriteString("damage", v.Damage);
+            w.WriteEndObject();
+            return;
+        }
+
+        WriteNullable(w, "parent", v.Parent);
+        w.WriteString("base", v.Base);
+        w.WriteString("tier", v.Tier);
+        w.WriteString("certificate", CertificateStatusName(v.Certificate));
+        WriteNullable(w, "certificateSha256", v.CertificateSha256);
+        w.WriteString("created", v.CreatedUtc.UtcDateTime.ToString("O", CultureInfo.InvariantCulture));
+        w.WriteNumber("files", v.FileCount);
+        w.WriteNumber("tensors", v.TensorCount);
+        w.WriteNumber("logicalBytes", v.LogicalBytes);
+        w.WriteNumber("storedBytes", v.StoredBytes);
+        w.WriteNumber("manifestBytes", v.ManifestBytes);
+        w.WriteNumber("ratio", Math.Round(v.Ratio, 6));
+        w.WriteEndObject();
     }
 
     private static void WriteNullable(Utf8JsonWriter w, string name, string? value)

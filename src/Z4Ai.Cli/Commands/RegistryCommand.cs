@@ -11,14 +11,15 @@ internal static partial class RegistryCommand
 {
     private const string Summary =
         "Store a model family once: a base plus fine-tunes and checkpoints, every tensor content-addressed and kept as a "
-        + "verified lossless delta (against the parent or the base) or from scratch, whichever is smallest. Every version restores byte for byte.";
+        + "verified lossless delta (against the parent or the base) or from scratch, whichever is smallest. Every lossless version restores byte for byte; "
+        + "a lossy version (add --tier) is published only with a fidelity certificate.";
 
     /// <summary>Builds the command under <paramref name="name"/> (<c>registry</c> or <c>model-zoo</c>; same verbs).</summary>
     public static Command Create(string name)
     {
         var command = new Command(name, Summary + "\n" + ExitCodes.HelpText)
         {
-            Init(), Add(), Import(), Get(), Export(), GetTensor(), Verify(), List(), Log(), Remove(), Gc(), Sync(),
+            Init(), Add(), Import(), Get(), Export(), GetTensor(), Verify(), List(), Log(), Info(), Certify(), Remove(), Gc(), Sync(),
         };
         foreach (Option option in RemoteOptions())
         {
@@ -99,25 +100,38 @@ internal static partial class RegistryCommand
         Option<double> wait = LockTimeout();
         Option<bool> json = Json();
         Option<bool> quiet = CommonOptions.Quiet();
-        var command = new Command(verb, description + " Per tensor it stores the smallest of: nothing (already stored), a delta against the parent, a delta against the base, or from scratch.\n" + ExitCodes.HelpText)
+        var command = new Command(
+            verb,
+            description + " Per tensor it stores the smallest of: nothing (already stored), a delta against the parent, a delta against the base, or from scratch."
+            + (import ? string.Empty : LossyAddHelp) + "\n" + ExitCodes.HelpText)
         {
             dir, model, name, parent, depth, effort, chunk, wait, json, quiet,
         };
+        LossyAddOptions? lossyOptions = import ? null : new LossyAddOptions();
+        lossyOptions?.AddTo(command);
         command.SetAction(parse => Run(parse, context =>
         {
             string path = RequireInput(parse.GetValue(model)!);
             RegistryOptions options = Options(parse, depth, effort, chunk, wait);
             ModelRegistry registry = ModelRegistry.Open(OpenStore(parse, parse.GetValue(dir)!, write: true), options);
             var progress = new ThrottledProgress(context.Error, parse.GetValue(quiet) || parse.GetValue(json));
+            RegistryLossyOptions? lossy = lossyOptions?.Build(parse, options.Effort);
             RegistryAddReport report = import
                 ? registry.Import(path, parse.GetValue(name), parse.GetValue(parent), progress)
-                : registry.Add(path, parse.GetValue(name), parse.GetValue(parent), progress);
+                : lossy is not null
+                    ? registry.Add(path, lossy, parse.GetValue(name), parse.GetValue(parent), progress)
+                    : registry.Add(path, parse.GetValue(name), parse.GetValue(parent), progress);
             if (parse.GetValue(json))
             {
                 context.Output.WriteLine(AddJson(report));
             }
             else if (!parse.GetValue(quiet))
             {
+                if (lossy is not null)
+                {
+                    WriteLossyAddSummary(context.Output, report);
+                }
+
                 WriteAddSummary(context.Output, report);
             }
 

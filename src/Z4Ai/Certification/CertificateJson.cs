@@ -29,6 +29,11 @@ internal static class CertificateJson
             w.WriteString("sha256", c.DeltaSha256);
             w.WriteNumber("length", c.DeltaLength);
             w.WriteNumber("format_version", c.DeltaFormatVersion);
+            if (c.DeltaBinding is not null)
+            {
+                w.WriteString("binding", c.DeltaBinding);
+            }
+
             w.WriteEndObject();
 
             w.WriteStartObject("models");
@@ -226,7 +231,10 @@ internal static class CertificateJson
             tensors,
             evaluation,
             new CertificationCriteria(Double(criteria, "max_drop"), Double(criteria, "min_p"), Double(criteria, "confidence")),
-            Bool(root, "passed"));
+            Bool(root, "passed"))
+        {
+            DeltaBinding = delta.TryGetProperty("binding", out JsonElement binding) ? binding.GetString() : null,
+        };
     }
 
     private static Z4AiCertificationException Malformed(string reason, Exception inner) =>

@@ -181,6 +181,7 @@ internal static class Certifier
             }
         }
 
+        Expect(certificate.DeltaBinding is null, $"the certificate is bound to a {certificate.DeltaBinding}, not to a .z4al file");
         Expect(certificate.DeltaSha256 == info.FileSha256, $"the delta's SHA-256 is {info.FileSha256}, the certificate names {certificate.DeltaSha256}");
         Expect(certificate.DeltaLength == info.FileLength, $"the delta is {info.FileLength} bytes, the certificate says {certificate.DeltaLength}");
         Expect(certificate.DeltaFormatVersion == info.FormatVersion, $"the delta has format version {info.FormatVersion}, the certificate says {certificate.DeltaFormatVersion}");
@@ -267,7 +268,8 @@ internal static class Certifier
 
     private static bool SameMeasure(double a, double b) => a.Equals(b);
 
-    private static TaskEvaluation Evaluate(ICertificationTask task, string modelPath, string work, CancellationToken ct)
+    /// <summary>Evaluates a model with a task (a <c>.z4ai</c> file is unpacked into <paramref name="work"/> first).</summary>
+    public static TaskEvaluation Evaluate(ICertificationTask task, string modelPath, string work, CancellationToken ct)
     {
         string path = CertificateFiles.AsSafeTensors(modelPath, work, out _);
         ct.ThrowIfCancellationRequested();

@@ -14,7 +14,11 @@ internal sealed record ManifestTensor(
     Sha256Digest? Reference,
     int Depth,
     long StoredBytes,
-    bool Hidden);
+    bool Hidden)
+{
+    /// <summary>For a tensor of a lossy version: its tier, the target's digest and the error (docs/registry-format.md, 3.3).</summary>
+    public ManifestLossyTensor? Lossy { get; init; }
+}
 
 /// <summary>
 /// One safetensors file of a version: its name, its original header bytes (length prefix plus JSON, kept so the
@@ -52,7 +56,7 @@ internal sealed record ManifestIndex(string Path, byte[] Bytes);
 /// <summary>A version of the model family: lineage, tier and files (docs/registry-format.md, section 3).</summary>
 internal sealed class Manifest
 {
-    /// <summary>The only tier this version writes and reads; lossy tiers will carry a certificate.</summary>
+    /// <summary>The tier of versions that restore byte for byte; lossy versions name their tier (int8, int4, sparse, 1bit).</summary>
     public const string LosslessTier = "lossless";
 
     private Dictionary<string, ManifestTensor>? _exposed;
@@ -81,6 +85,14 @@ internal sealed class Manifest
     public ManifestIndex? Index { get; }
 
     public ManifestFile[] Files { get; }
+
+    /// <summary>A lossy version's settings and identities; null for a lossless version.</summary>
+    public ManifestLossy? Lossy { get; init; }
+
+    /// <summary>The certificate the version was published with (lossy versions only; null when forced without one).</summary>
+    public ManifestCertificate? Certificate { get; init; }
+
+    public bool IsLossy => Lossy is not null;
 
     /// <summary>The size of the manifest blob, when it was read from a store.</summary>
     public long ManifestBytes { get; init; }

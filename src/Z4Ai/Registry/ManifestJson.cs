@@ -44,8 +44,9 @@ internal static class ManifestJson
         w.WriteString("created", FormatTime(manifest.Created));
         w.WriteString("tier", manifest.Tier);
 
-        // The extension point for lossy tiers: they will record here what was measured, on what, and the result.
-        w.WriteNull("certificate");
+        // Lossy versions record their certificate and settings here (ManifestLossy.cs); lossless ones write null.
+        ManifestLossyJson.WriteCertificate(w, manifest.Certificate);
+        ManifestLossyJson.WriteLossy(w, manifest.Lossy);
         if (manifest.Index is null)
         {
             w.WriteNull("index");
@@ -131,6 +132,8 @@ internal static class ManifestJson
         return new Manifest(manifest.Name, manifest.Parent, manifest.Base, manifest.Created, manifest.Tier, manifest.Index, manifest.Files)
         {
             ManifestBytes = data.Length,
+            Lossy = manifest.Lossy,
+            Certificate = manifest.Certificate,
         };
     }
 
@@ -180,6 +183,7 @@ internal static class ManifestJson
             w.WriteBoolean("hidden", true);
         }
 
+        ManifestLossyJson.WriteTensor(w, t.Lossy);
         w.WriteEndObject();
     }
 
@@ -195,7 +199,8 @@ internal static class ManifestJson
         DateTimeOffset? created = null;
         ManifestIndex? index = null;
         List<ManifestFile>? files = null;
-        bool certificate = false;
+        ManifestCertificate? certificate = null;
+        ManifestLossy? lossy = null;
         while (true)
         {
             JsonRead.Next(ref r, file);
@@ -232,8 +237,10 @@ internal static class ManifestJson
                     tier = JsonRead.String(ref r, "tier", file);
                     break;
                 case "certificate":
-                    certificate = r.TokenType != JsonTokenType.Null;
-                    r.Skip();
+                    certificate = ManifestLossyJson.ParseCertificate(ref r, file);
+                    break;
+                case "lossy":
+                    lossy = ManifestLossyJson.ParseLossy(ref r, file);
                     break;
                 case "index":
                     index = r.TokenType == JsonTokenType.Null ? null : ParseIndex(ref r, file);
@@ -254,16 +261,7 @@ internal static class ManifestJson
             throw JsonRead.Error($"the manifest lacks {missing}", file, bodyOffset);
         }
 
-        if (tier != Manifest.LosslessTier)
-        {
-            throw new Z4AiFormatException(
-                Z4AiErrorKind.UnsupportedVersion, $"version '{name}' has tier '{tier}', which this reader does not know (it reads '{Manifest.LosslessTier}')", file);
-        }
-
-        if (certificate)
-        {
-            throw JsonRead.Error("a lossless version carries no certificate, but this manifest has one", file, bodyOffset);
-        }
+        CheckTier(name, tier, lossy, certificate, files, file, bodyOffset);
 
         if ((parent is null) != (name == baseName))
         {
@@ -299,7 +297,64 @@ internal static class ManifestJson
             }
         }
 
-        return new Manifest(name, parent, baseName, created.Value, tier, index, [.. files]);
+        return new Manifest(name, parent, baseName, created.Value, tier, index, [.. files]) { Lossy = lossy, Certificate = certificate };
+    }
+
+    /// <summary>A lossless version has no lossy members; a lossy one has all of them, consistent with its tensors.</summary>
+    private static void CheckTier(string name, string tier, ManifestLossy? lossy, ManifestCertificate? certificate, List<ManifestFile> files, string file, long bodyOffset)
+    {
+        if (tier == Manifest.LosslessTier)
+        {
+            if (certificate is not null || lossy is not null)
+            {
+                throw JsonRead.Error("a lossless version carries no certificate or lossy settings, but this manifest has them", file, bodyOffset);
+            }
+
+            if (files.SelectMany(f => f.Tensors).FirstOrDefault(t => t.Lossy is not null) is { } odd)
+            {
+                throw new Z4AiFormatException(Z4AiErrorKind.InvalidContainer, "a tensor of a lossless version has a lossy record", file, odd.Name);
+            }
+
+            return;
+        }
+
+        if (!LossyTiers.TryParse(tier, out LossyTier? parsed) || parsed.Value == LossyTier.Lossless || parsed.Value.GetName() != tier)
+        {
+            throw new Z4AiFormatException(
+                Z4AiErrorKind.UnsupportedVersion, $"version '{name}' has tier '{tier}', which this reader does not know (lossless, int8, int4, sparse or 1bit)", file);
+        }
+
+        if (lossy is null || lossy.Settings.Tier != parsed.Value)
+        {
+            throw JsonRead.Error($"a version of tier '{tier}' records its lossy settings (with that tier)", file, bodyOffset);
+        }
+
+        if (certificate is null && !lossy.Forced)
+        {
+            throw JsonRead.Error($"lossy version '{name}' has no certificate and was not forced", file, bodyOffset);
+        }
+
+        if (files.Count != 1)
+        {
+            throw JsonRead.Error("a lossy version holds exactly one file", file, bodyOffset);
+        }
+
+        foreach (ManifestTensor t in files[0].Tensors)
+        {
+            string? problem = t.Lossy switch
+            {
+                null => "it has no lossy record",
+                { Mode: not LossyTier.Lossless } when t.Storage == TensorStorage.Scratch => "a lossy tensor is a copy or is stored against a reference",
+                { Mode: LossyTier.Lossless } when t.Lossy.Target != t.Sha256 => "an exact tensor's target is its own SHA-256",
+                { Mode: not LossyTier.Lossless } when t.Storage != TensorStorage.Copy && t.Reference != t.Lossy.Base =>
+                    "a lossy tensor's reference object is the base tensor it was coded against",
+                _ => null,
+            };
+            if (problem is not null)
+            {
+                throw new Z4AiFormatException(Z4AiErrorKind.InvalidContainer, $"tensor of lossy version '{name}': {problem}", file, t.Name);
+            }
+        }
     }
 
     private static string VersionName(string value, string what, string file, long at) =>
@@ -548,6 +603,7 @@ internal static class ManifestJson
         long depth = -1;
         long stored = -1;
         bool hidden = false;
+        ManifestLossyTensor? lossyTensor = null;
         while (true)
         {
             JsonRead.Next(ref r, file);
@@ -620,6 +676,9 @@ internal static class ManifestJson
                 case "hidden":
                     hidden = JsonRead.Boolean(ref r, "hidden", file);
                     break;
+                case "lossy":
+                    lossyTensor = ManifestLossyJson.ParseTensor(ref r, file, name ?? "(unnamed)");
+                    break;
                 default:
                     r.Skip();
                     break;
@@ -658,6 +717,9 @@ internal static class ManifestJson
             throw new Z4AiFormatException(Z4AiErrorKind.InvalidContainer, $"inconsistent storage '{StorageName(storage.Value)}': {problem}", file, name);
         }
 
-        return new ManifestTensor(name, dtype.Value, [.. shape], length, sha.Value, obj.Value, storage.Value, reference, (int)depth, stored, hidden);
+        return new ManifestTensor(name, dtype.Value, [.. shape], length, sha.Value, obj.Value, storage.Value, reference, (int)depth, stored, hidden)
+        {
+            Lossy = lossyTensor,
+        };
     }
 }

@@ -56,12 +56,13 @@ internal static class ObjectFormat
         return Finish(tail);
     }
 
-    /// <summary>Writes the tail and trailer of a delta object.</summary>
+    /// <summary>Writes the tail and trailer of a delta object, or of a lossy one (the same fields).</summary>
     public static byte[] WriteDeltaTail(
-        DType dtype, long rawLength, Sha256Digest id, int depth, Sha256Digest reference, long referenceLength, long payloadLength, ulong payloadChecksum)
+        DType dtype, long rawLength, Sha256Digest id, int depth, Sha256Digest reference, long referenceLength, long payloadLength, ulong payloadChecksum,
+        ObjectKind kind = ObjectKind.Delta)
     {
         var tail = new ArrayBufferWriter<byte>(160);
-        WriteCommon(tail, ObjectKind.Delta, dtype, rawLength, id, depth, payloadLength);
+        WriteCommon(tail, kind, dtype, rawLength, id, depth, payloadLength);
         tail.Write(reference.Bytes);
         VarInt.Write(tail, (ulong)referenceLength);
         Span<byte> span = tail.GetSpan(8);
@@ -131,7 +132,7 @@ internal static class ObjectFormat
         }
 
         byte kind = reader.ReadByte();
-        if (kind > (byte)ObjectKind.Delta)
+        if (kind > (byte)ObjectKind.Lossy)
         {
             ThrowHelper.Format(Z4AiErrorKind.InvalidContainer, $"unknown object kind {kind}", offset: reader.Position - 1);
         }
@@ -205,9 +206,10 @@ internal static class ObjectFormat
             };
         }
 
+        string what = (ObjectKind)kind == ObjectKind.Lossy ? "lossy" : "delta";
         if (depth is < 1 or > MaxDepth)
         {
-            ThrowHelper.Format(Z4AiErrorKind.InvalidContainer, $"a delta object has depth {depth}, expected 1 to {MaxDepth}");
+            ThrowHelper.Format(Z4AiErrorKind.InvalidContainer, $"a {what} object has depth {depth}, expected 1 to {MaxDepth}");
         }
 
         var reference = new Sha256Digest(reader.ReadBytes(Sha256Digest.Size));
@@ -215,17 +217,17 @@ internal static class ObjectFormat
         ulong payloadChecksum = reader.ReadUInt64();
         if (reference == id)
         {
-            ThrowHelper.Format(Z4AiErrorKind.InvalidContainer, "a delta object names itself as its reference");
+            ThrowHelper.Format(Z4AiErrorKind.InvalidContainer, $"a {what} object names itself as its reference");
         }
 
         // A delta is decoded in memory: payload, reference and result must each fit one array.
         if (payloadLength > Array.MaxLength || rawLength > Array.MaxLength || referenceLength > Array.MaxLength)
         {
-            ThrowHelper.Format(Z4AiErrorKind.LimitExceeded, $"a delta object of {rawLength} bytes against {referenceLength} with a {payloadLength}-byte payload exceeds the largest array");
+            ThrowHelper.Format(Z4AiErrorKind.LimitExceeded, $"a {what} object of {rawLength} bytes against {referenceLength} with a {payloadLength}-byte payload exceeds the largest array");
         }
 
         EnsureEnd(ref reader);
-        return new ObjectTable(ObjectKind.Delta, (DType)dtype, rawLength, id, depth, payloadLength, 0, [], reference, referenceLength, payloadChecksum)
+        return new ObjectTable((ObjectKind)kind, (DType)dtype, rawLength, id, depth, payloadLength, 0, [], reference, referenceLength, payloadChecksum)
         {
             TailLength = tailAndTrailerLength,
         };

@@ -239,7 +239,7 @@ internal sealed class ObjectStore
         ObjectTable table = ReadTable(id, subject, ct);
         chain.Add(table);
         byte[]? bytes = null;
-        while (table.Kind == ObjectKind.Delta)
+        while (table.HasReference)
         {
             if (cache is not null && cache.TryGet(table.Reference, out byte[] cached))
             {
@@ -271,7 +271,9 @@ internal sealed class ObjectStore
         for (; next >= 0; next--)
         {
             ct.ThrowIfCancellationRequested();
-            bytes = ApplyDelta(chain[next], bytes, subject, ct);
+            bytes = chain[next].Kind == ObjectKind.Lossy
+                ? LossyObject.Apply(this, chain[next], bytes, subject, ct)
+                : ApplyDelta(chain[next], bytes, subject, ct);
         }
 
         cache?.Set(id, bytes);
@@ -285,7 +287,7 @@ internal sealed class ObjectStore
     public void CopyTo(Sha256Digest id, Stream destination, string subject, CancellationToken ct)
     {
         ObjectTable table = ReadTable(id, subject, ct);
-        if (table.Kind == ObjectKind.Delta || table.RawLength <= (16 << 20))
+        if (table.HasReference || table.RawLength <= (16 << 20))
         {
             destination.Write(ReadWhole(id, subject, cache: null, ct));
             return;
@@ -327,7 +329,7 @@ internal sealed class ObjectStore
             return;
         }
 
-        if (table.Kind == ObjectKind.Delta)
+        if (table.HasReference)
         {
             ReadWhole(id, subject, cache, ct).AsSpan((int)offset, destination.Length).CopyTo(destination);
             return;
@@ -470,7 +472,7 @@ internal sealed class ObjectStore
         }
     }
 
-    private void CheckDigest(Sha256Digest expected, ReadOnlySpan<byte> actual, string subject)
+    public void CheckDigest(Sha256Digest expected, ReadOnlySpan<byte> actual, string subject)
     {
         if (!actual.SequenceEqual(expected.Bytes))
         {
@@ -478,5 +480,5 @@ internal sealed class ObjectStore
         }
     }
 
-    private static string SubjectOf(Sha256Digest id, string subject) => $"{subject} (object {id})";
+    public static string SubjectOf(Sha256Digest id, string subject) => $"{subject} (object {id})";
 }

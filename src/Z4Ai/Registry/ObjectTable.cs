@@ -9,6 +9,8 @@ internal enum ObjectKind : byte
     Scratch = 0,
     /// <summary>One lossless delta frame (Z4AD) against another object.</summary>
     Delta = 1,
+    /// <summary>One lossy-tier record against another object (a lossy version's tensor; docs/registry-format.md).</summary>
+    Lossy = 2,
 }
 
 /// <summary>One chunk of a scratch object: where its frame lies in the object and how to check it.</summary>
@@ -84,6 +86,9 @@ internal sealed class ObjectTable
 
     /// <summary>The length of the tail plus trailer, set once known.</summary>
     public int TailLength { get; init; }
+
+    /// <summary>Whether the payload applies to a reference object (a delta or a lossy record).</summary>
+    public bool HasReference => Kind != ObjectKind.Scratch;
 
     /// <summary>The whole object's length.</summary>
     public long ObjectLength => PayloadLength + TailLength;

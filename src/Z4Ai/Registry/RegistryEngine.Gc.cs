@@ -82,7 +82,7 @@ internal sealed partial class RegistryEngine
                     continue;
                 }
 
-                if (table?.Kind == ObjectKind.Delta)
+                if (table?.HasReference == true)
                 {
                     Keep(table.Reference);
                 }
@@ -128,6 +128,28 @@ internal sealed partial class RegistryEngine
             if (Access.Delete(blob.Key, ct))
             {
                 objectStore.Forget(id);
+                deleted++;
+                freed += current.Length;
+            }
+        }
+
+        // Certificates of lossy versions (RegistryCertificates.cs): kept while their version keeps them valid.
+        var manifestsByName = new Dictionary<string, Manifest>(StringComparer.Ordinal);
+        foreach ((string name, Manifest? manifest, _) in ReadAllManifests(ct))
+        {
+            manifestsByName[name] = manifest!;
+        }
+
+        foreach (StoredCertificateKey key in RegistryCertificates.ListAll(Access, ct))
+        {
+            if (manifestsByName.TryGetValue(key.Version, out Manifest? owner) && RegistryCertificates.IsValidFor(key, owner))
+            {
+                continue;
+            }
+
+            BlobInfo? current = Access.GetInfo(key.Key, ct);
+            if (current is not null && !Young(current) && Access.Delete(key.Key, ct))
+            {
                 deleted++;
                 freed += current.Length;
             }

@@ -78,6 +78,12 @@ internal sealed partial class RegistryEngine
 
         checker.Run();
         issues.AddRange(checker.Issues());
+        foreach (Manifest manifest in manifests)
+        {
+            // Lossy versions: every certificate must match the version's digests (RegistryEngine.Lossy.cs).
+            issues.AddRange(VerifyCertificates(manifest, ct));
+        }
+
         foreach (RegistryIssue issue in issues)
         {
             RegistryLog.VerifyIssue(_log, issue.Subject, issue.Problem);
@@ -178,13 +184,13 @@ internal sealed partial class RegistryEngine
                 }
 
                 _tables[id] = table;
-                if (table.Kind == ObjectKind.Delta && seen.Add(table.Reference))
+                if (table.HasReference && seen.Add(table.Reference))
                 {
                     queue.Enqueue(table.Reference);
                 }
             }
 
-            foreach (ObjectTable table in _tables.Values.Where(t => t.Kind == ObjectKind.Delta))
+            foreach (ObjectTable table in _tables.Values.Where(t => t.HasReference))
             {
                 if (_tables.TryGetValue(table.Reference, out ObjectTable? reference)
                     && (reference.Depth != table.Depth - 1 || reference.RawLength != table.ReferenceLength))
@@ -257,7 +263,7 @@ internal sealed partial class RegistryEngine
                     return id;
                 }
 
-                if (!_tables.TryGetValue(id, out ObjectTable? table) || table.Kind != ObjectKind.Delta)
+                if (!_tables.TryGetValue(id, out ObjectTable? table) || !table.HasReference)
                 {
                     return null;
                 }

@@ -105,7 +105,7 @@ internal sealed partial class RegistryEngine
         var versions = new List<RegistryVersion>();
         foreach ((string name, Manifest? manifest, Z4AiFormatException? error) in ReadAllManifests(ct))
         {
-            versions.Add(manifest is null ? Damaged(name, error!) : Describe(manifest));
+            versions.Add(manifest is null ? Damaged(name, error!) : DescribeWithCertificate(manifest, ct));
         }
 
         versions.Sort(static (a, b) =>
@@ -126,7 +126,7 @@ internal sealed partial class RegistryEngine
         var seen = new HashSet<string>(StringComparer.Ordinal);
         while (true)
         {
-            lineage.Add(Describe(manifest));
+            lineage.Add(DescribeWithCertificate(manifest, ct));
             seen.Add(manifest.Name);
             string? parentName = manifest.Parent;
             if (parentName is null || seen.Contains(parentName))
