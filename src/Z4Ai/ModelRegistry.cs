@@ -67,7 +67,7 @@ public sealed class ModelRegistry
         name = ResolveName(name, baseModelPath);
         var engine = new RegistryEngine(store, options ?? RegistryOptions.Default);
         using ModelSources sources = RegistryEngine.OpenSources(baseModelPath);
-        engine.Init(sources.Files, sources.Index, name, progress, cancellationToken);
+        engine.Init(sources.Files, sources.Index, name, progress, cancellationToken, RegistryTextFiles.Collect(baseModelPath, null, cancellationToken));
         return new ModelRegistry(engine, name);
     }
 
@@ -281,6 +281,6 @@ public sealed class ModelRegistry
     {
         name = ResolveName(name, path);
         using ModelSources sources = RegistryEngine.OpenSources(path);
-        return _engine.Add(sources.Files, sources.Index, name, parent, progress, cancellationToken);
+        return _engine.Add(sources.Files, sources.Index, name, parent, progress, cancellationToken, RegistryTextFiles.Collect(path, null, cancellationToken));
     }
 }

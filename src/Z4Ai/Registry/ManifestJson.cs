@@ -58,6 +58,7 @@ internal static class ManifestJson
             w.WriteEndObject();
         }
 
+        RegistryTextFiles.Write(w, manifest.Texts);
         w.WriteStartArray("files");
         foreach (ManifestFile file in manifest.Files)
         {
@@ -131,6 +132,7 @@ internal static class ManifestJson
         return new Manifest(manifest.Name, manifest.Parent, manifest.Base, manifest.Created, manifest.Tier, manifest.Index, manifest.Files)
         {
             ManifestBytes = data.Length,
+            Texts = manifest.Texts,
         };
     }
 
@@ -195,6 +197,7 @@ internal static class ManifestJson
         DateTimeOffset? created = null;
         ManifestIndex? index = null;
         List<ManifestFile>? files = null;
+        ManifestText[] texts = [];
         bool certificate = false;
         while (true)
         {
@@ -240,6 +243,9 @@ internal static class ManifestJson
                     break;
                 case "files":
                     files = ParseFiles(ref r, file, bodyOffset);
+                    break;
+                case "texts":
+                    texts = RegistryTextFiles.Parse(ref r, file);
                     break;
                 default:
                     // Unknown members are ignored: a change that old readers must not ignore bumps the version.
@@ -299,7 +305,7 @@ internal static class ManifestJson
             }
         }
 
-        return new Manifest(name, parent, baseName, created.Value, tier, index, [.. files]);
+        return new Manifest(name, parent, baseName, created.Value, tier, index, [.. files]) { Texts = texts };
     }
 
     private static string VersionName(string value, string what, string file, long at) =>
