@@ -99,9 +99,10 @@ internal static partial class RegistryCommand
         Option<double> wait = LockTimeout();
         Option<bool> json = Json();
         Option<bool> quiet = CommonOptions.Quiet();
+        var with = new Option<string[]>("--with") { Description = "a text file to keep with the version (archive-coded; restored by get and export), besides the config, tokenizer, README and *.txt files found next to the model; repeatable" };
         var command = new Command(verb, description + " Per tensor it stores the smallest of: nothing (already stored), a delta against the parent, a delta against the base, or from scratch.\n" + ExitCodes.HelpText)
         {
-            dir, model, name, parent, depth, effort, chunk, wait, json, quiet,
+            dir, model, name, parent, depth, effort, chunk, wait, json, quiet, with,
         };
         command.SetAction(parse => Run(parse, context =>
         {
@@ -110,8 +111,8 @@ internal static partial class RegistryCommand
             ModelRegistry registry = ModelRegistry.Open(OpenStore(parse, parse.GetValue(dir)!, write: true), options);
             var progress = new ThrottledProgress(context.Error, parse.GetValue(quiet) || parse.GetValue(json));
             RegistryAddReport report = import
-                ? registry.Import(path, parse.GetValue(name), parse.GetValue(parent), progress)
-                : registry.Add(path, parse.GetValue(name), parse.GetValue(parent), progress);
+                ? registry.Import(path, parse.GetValue(name), parse.GetValue(parent), progress, textFiles: parse.GetValue(with))
+                : registry.Add(path, parse.GetValue(name), parse.GetValue(parent), progress, textFiles: parse.GetValue(with));
             if (parse.GetValue(json))
             {
                 context.Output.WriteLine(AddJson(report));

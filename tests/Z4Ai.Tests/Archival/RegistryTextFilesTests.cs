@@ -58,6 +58,24 @@ public class RegistryTextFilesTests
     }
 
     [Test]
+    public void Add_WithAnExtraTextFile_KeepsItAndGetRestoresIt()
+    {
+        string path = RegistryTestData.Write(_model, "model.safetensors", RegistryTestData.Base());
+        ModelRegistry registry = ModelRegistry.Init(new LocalBlobStore(_store), path, "base");
+        string log = Path.Combine(_dir, "training.log");
+        byte[] bytes = Encoding.UTF8.GetBytes(string.Concat(Enumerable.Range(0, 300).Select(i => $"step {i} loss {3.0 / (i + 1):0.0000}\n")));
+        File.WriteAllBytes(log, bytes);
+        registry.Add(path, "v1", textFiles: [log]);
+
+        string getDir = Path.Combine(_dir, "get");
+        Directory.CreateDirectory(getDir);
+        registry.Get("base", Path.Combine(getDir, "base.safetensors"));
+        Assert.That(File.Exists(Path.Combine(getDir, "training.log")), Is.False, "the base was added without it");
+        registry.Get("v1", Path.Combine(getDir, "v1.safetensors"));
+        Assert.That(File.ReadAllBytes(Path.Combine(getDir, "training.log")), Is.EqualTo(bytes));
+    }
+
+    [Test]
     public void Collect_TextFiles_AreArchivedSmallerThanTheirBytes()
     {
         RegistryTestData.Write(_model, "model.safetensors", RegistryTestData.Base());
