@@ -100,9 +100,9 @@ public sealed class ModelRegistry
     /// <param name="parent">The version it derives from; by default the most recently added one.</param>
     /// <param name="progress">Receives per-tensor progress.</param>
     /// <param name="cancellationToken">Cancels the operation; nothing is published.</param>
-    /// <returns>How each tensor was stored, and the sizes.</returns>
     /// <param name="textFiles">Text files to keep with the version besides those found next to the model (config,
     /// tokenizer, model card and <c>*.txt</c> files are kept automatically); see docs/archive-format.md.</param>
+    /// <returns>How each tensor was stored, and the sizes.</returns>
     /// <exception cref="Z4AiRegistryException">The name is taken, or the parent does not exist.</exception>
     /// <exception cref="Z4AiFormatException">The model file is invalid, or the registry is damaged.</exception>
     public RegistryAddReport Add(
@@ -137,13 +137,14 @@ public sealed class ModelRegistry
     /// Shard names must be plain file names next to the index; <c>weight_map</c> is an allow-list (a tensor a shard
     /// holds without the map assigning it there is kept for export but not readable by name).
     /// </summary>
-    /// <exception cref="Z4AiFormatException">The index is invalid, names a missing shard or a tensor its shard lacks.</exception>
     /// <param name="path">The sharding index, or the folder holding it.</param>
     /// <param name="name">The new version's name; by default derived from the path.</param>
     /// <param name="parent">The version it derives from; by default the most recently added one.</param>
     /// <param name="progress">Receives per-tensor progress.</param>
     /// <param name="textFiles">Text files to keep besides those found next to the index (see <see cref="Add"/>).</param>
     /// <param name="cancellationToken">Cancels the operation; nothing is published.</param>
+    /// <returns>How each tensor was stored, and the sizes.</returns>
+    /// <exception cref="Z4AiFormatException">The index is invalid, names a missing shard or a tensor its shard lacks.</exception>
     public RegistryAddReport Import(
         string path,
         string? name = null,

@@ -88,6 +88,29 @@ public class ArchiveCliTests
     }
 
     [Test]
+    public async Task RegistryAddWith_TextFile_GetRestoresItNextToTheModel()
+    {
+        string model = Path.Combine(_dir, "model");
+        Directory.CreateDirectory(model);
+        string weights = Path.Combine(model, "w.safetensors");
+        byte[] raw = new byte[64 * 64 * 2];
+        new Random(3).NextBytes(raw);
+        SafeTensorsCompat.SaveFile(
+            new Dictionary<string, Tensor> { ["w"] = new Tensor(DType.BF16, [64, 64], raw) }, weights, options: new SaveOptions { Format = StorageFormat.SafeTensors });
+        string registry = Path.Combine(_dir, "reg");
+        CliResult init = await CliHarness.RunAsync("registry", "init", registry, weights, "--name", "base");
+        Assert.That(init.ExitCode, Is.EqualTo(ExitCodes.Ok), init.ToString());
+        CliResult add = await CliHarness.RunAsync("registry", "add", registry, weights, "--name", "v1", "--with", _text);
+        Assert.That(add.ExitCode, Is.EqualTo(ExitCodes.Ok), add.ToString());
+
+        string outDir = Path.Combine(_dir, "out");
+        Directory.CreateDirectory(outDir);
+        CliResult get = await CliHarness.RunAsync("registry", "get", registry, "v1", "--out", Path.Combine(outDir, "v1.safetensors"));
+        Assert.That(get.ExitCode, Is.EqualTo(ExitCodes.Ok), get.ToString());
+        Assert.That(File.ReadAllBytes(Path.Combine(outDir, "README.md")), Is.EqualTo(_bytes));
+    }
+
+    [Test]
     public async Task CompressRawBuffer_EffortArchive_RestoresTheBytes()
     {
         string frame = Path.Combine(_dir, "text.z4f");
