@@ -67,7 +67,7 @@ public sealed class ModelRegistry
         name = ResolveName(name, baseModelPath);
         var engine = new RegistryEngine(store, options ?? RegistryOptions.Default);
         using ModelSources sources = RegistryEngine.OpenSources(baseModelPath);
-        engine.Init(sources.Files, sources.Index, name, progress, cancellationToken);
+        engine.Init(sources.Files, sources.Index, name, progress, cancellationToken, RegistryTextFiles.Collect(baseModelPath, null, cancellationToken));
         return new ModelRegistry(engine, name);
     }
 
@@ -100,6 +100,8 @@ public sealed class ModelRegistry
     /// <param name="parent">The version it derives from; by default the most recently added one.</param>
     /// <param name="progress">Receives per-tensor progress.</param>
     /// <param name="cancellationToken">Cancels the operation; nothing is published.</param>
+    /// <param name="textFiles">Text files to keep with the version besides those found next to the model (config,
+    /// tokenizer, model card and <c>*.txt</c> files are kept automatically); see docs/archive-format.md.</param>
     /// <returns>How each tensor was stored, and the sizes.</returns>
     /// <exception cref="Z4AiRegistryException">The name is taken, or the parent does not exist.</exception>
     /// <exception cref="Z4AiFormatException">The model file is invalid, or the registry is damaged.</exception>
@@ -108,6 +110,7 @@ public sealed class ModelRegistry
         string? name = null,
         string? parent = null,
         IProgress<ProgressInfo>? progress = null,
+        IReadOnlyList<string>? textFiles = null,
         CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(modelPath);
@@ -116,7 +119,7 @@ public sealed class ModelRegistry
             throw new ArgumentException($"{modelPath} is a sharded layout; add it with Import", nameof(modelPath));
         }
 
-        return AddCore(modelPath, name, parent, progress, cancellationToken);
+        return AddCore(modelPath, name, parent, progress, textFiles, cancellationToken);
     }
 
     /// <summary>
@@ -196,7 +199,7 @@ public sealed class ModelRegistry
         string? parent = null,
         IProgress<ProgressInfo>? progress = null,
         CancellationToken cancellationToken = default) =>
-        Task.Run(() => Add(modelPath, name, parent, progress, cancellationToken), cancellationToken);
+        Task.Run(() => Add(modelPath, name, parent, progress, cancellationToken: cancellationToken), cancellationToken);
 
     /// <summary>
     /// Adds a version from a sharded Hugging Face layout: a <c>model.safetensors.index.json</c> and its shards (give
@@ -204,16 +207,24 @@ public sealed class ModelRegistry
     /// Shard names must be plain file names next to the index; <c>weight_map</c> is an allow-list (a tensor a shard
     /// holds without the map assigning it there is kept for export but not readable by name).
     /// </summary>
+    /// <param name="path">The sharding index, or the folder holding it.</param>
+    /// <param name="name">The new version's name; by default derived from the path.</param>
+    /// <param name="parent">The version it derives from; by default the most recently added one.</param>
+    /// <param name="progress">Receives per-tensor progress.</param>
+    /// <param name="textFiles">Text files to keep besides those found next to the index (see <see cref="Add"/>).</param>
+    /// <param name="cancellationToken">Cancels the operation; nothing is published.</param>
+    /// <returns>How each tensor was stored, and the sizes.</returns>
     /// <exception cref="Z4AiFormatException">The index is invalid, names a missing shard or a tensor its shard lacks.</exception>
     public RegistryAddReport Import(
         string path,
         string? name = null,
         string? parent = null,
         IProgress<ProgressInfo>? progress = null,
+        IReadOnlyList<string>? textFiles = null,
         CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        return AddCore(path, name, parent, progress, cancellationToken);
+        return AddCore(path, name, parent, progress, textFiles, cancellationToken);
     }
 
     /// <summary>
@@ -347,10 +358,10 @@ public sealed class ModelRegistry
         name ?? RegistryLayout.SuggestVersionName(path)
         ?? throw new ArgumentException($"no version name can be derived from '{path}'; pass one", nameof(name));
 
-    private RegistryAddReport AddCore(string path, string? name, string? parent, IProgress<ProgressInfo>? progress, CancellationToken cancellationToken)
+    private RegistryAddReport AddCore(string path, string? name, string? parent, IProgress<ProgressInfo>? progress, IReadOnlyList<string>? textFiles, CancellationToken cancellationToken)
     {
         name = ResolveName(name, path);
         using ModelSources sources = RegistryEngine.OpenSources(path);
-        return _engine.Add(sources.Files, sources.Index, name, parent, progress, cancellationToken);
+        return _engine.Add(sources.Files, sources.Index, name, parent, progress, cancellationToken, RegistryTextFiles.Collect(path, textFiles, cancellationToken));
     }
 }

@@ -41,11 +41,6 @@ internal static class ArchiveCommand
             string inputPath = parse.GetValue(input)!;
             string outputPath = parse.GetValue(output) ?? (inputPath == CommonOptions.StdioName ? CommonOptions.StdioName : inputPath + Extension);
             CommonOptions.EnsureCanWrite(outputPath, parse.GetValue(force));
-            if (inputPath != CommonOptions.StdioName && !File.Exists(inputPath))
-            {
-                throw new FileNotFoundException($"{inputPath}: no such file", inputPath);
-            }
-
             var options = new ArchiveOptions
             {
                 Preset = Enum.Parse<ArchivePreset>(parse.GetValue(preset)!, ignoreCase: true),
@@ -55,41 +50,55 @@ internal static class ArchiveCommand
                 MaxDegreeOfParallelism = parse.GetValue(threads),
             };
 
-            var clock = Stopwatch.StartNew();
-            bool toStdout = outputPath == CommonOptions.StdioName;
-            long inputLength;
-            long outputLength;
-            if (inputPath != CommonOptions.StdioName && !toStdout && options.MaxDegreeOfParallelism == 1)
-            {
-                ArchiveCodec.CompressFile(inputPath, outputPath, options);
-                inputLength = new FileInfo(inputPath).Length;
-                outputLength = new FileInfo(outputPath).Length;
-            }
-            else
-            {
-                // Parallel blocks and standard streams go through memory (bounded by the input).
-                byte[] data = ReadAll(context, inputPath);
-                byte[] archive = ArchiveCodec.Compress(data, options);
-                WriteAll(context, outputPath, archive);
-                inputLength = data.Length;
-                outputLength = archive.Length;
-            }
-
-            TextWriter summary = toStdout ? context.Error : context.Output;
-            if (!parse.GetValue(quiet))
-            {
-                double ratio = outputLength == 0 ? double.PositiveInfinity : (double)inputLength / outputLength;
-                summary.WriteLine($"{inputPath} -> {outputPath}: {Units.Bytes(inputLength)} -> {Units.Bytes(outputLength)} ({Units.Ratio(ratio)})");
-            }
-
-            if (parse.GetValue(stats))
-            {
-                summary.WriteLine($"time: {clock.Elapsed.TotalSeconds:0.000} s, {Units.Rate(inputLength, clock.Elapsed)}, peak memory: {Units.Bytes(CompressCommand.PeakMemory())}");
-            }
-
-            return ExitCodes.Ok;
+            return Archive(context, inputPath, outputPath, options, parse.GetValue(quiet), parse.GetValue(stats));
         }));
         return command;
+    }
+
+    /// <summary>
+    /// Archives <paramref name="inputPath"/> into <paramref name="outputPath"/> (either may be <c>-</c>) and prints the
+    /// summary; shared by <c>archive</c> and <c>compress --archive</c>. The caller has checked the output may be written.
+    /// </summary>
+    internal static int Archive(CliContext context, string inputPath, string outputPath, ArchiveOptions options, bool quiet, bool stats)
+    {
+        if (inputPath != CommonOptions.StdioName && !File.Exists(inputPath))
+        {
+            throw new FileNotFoundException($"{inputPath}: no such file", inputPath);
+        }
+
+        var clock = Stopwatch.StartNew();
+        bool toStdout = outputPath == CommonOptions.StdioName;
+        long inputLength;
+        long outputLength;
+        if (inputPath != CommonOptions.StdioName && !toStdout && options.MaxDegreeOfParallelism == 1)
+        {
+            ArchiveCodec.CompressFile(inputPath, outputPath, options);
+            inputLength = new FileInfo(inputPath).Length;
+            outputLength = new FileInfo(outputPath).Length;
+        }
+        else
+        {
+            // Parallel blocks and standard streams go through memory (bounded by the input).
+            byte[] data = ReadAll(context, inputPath);
+            byte[] archive = ArchiveCodec.Compress(data, options);
+            WriteAll(context, outputPath, archive);
+            inputLength = data.Length;
+            outputLength = archive.Length;
+        }
+
+        TextWriter summary = toStdout ? context.Error : context.Output;
+        if (!quiet)
+        {
+            double ratio = outputLength == 0 ? double.PositiveInfinity : (double)inputLength / outputLength;
+            summary.WriteLine($"{inputPath} -> {outputPath}: {Units.Bytes(inputLength)} -> {Units.Bytes(outputLength)} ({Units.Ratio(ratio)})");
+        }
+
+        if (stats)
+        {
+            summary.WriteLine($"time: {clock.Elapsed.TotalSeconds:0.000} s, {Units.Rate(inputLength, clock.Elapsed)}, peak memory: {Units.Bytes(CompressCommand.PeakMemory())}");
+        }
+
+        return ExitCodes.Ok;
     }
 
     internal static byte[] ReadAll(CliContext context, string path)

@@ -15,14 +15,15 @@ internal static class CommonOptions
 
     public static Option<string> Effort() => new Option<string>("--effort", "-e")
     {
-        Description = "fast (decode speed first), default, or max (smallest output)",
+        Description = "fast (decode speed first), default, max (smallest output) or archive (max plus the archival context-mixing model on every stream; slow both ways)",
         DefaultValueFactory = _ => "default",
-    }.AcceptOnlyFromAmong("fast", "default", "max");
+    }.AcceptOnlyFromAmong("fast", "default", "max", "archive");
 
     public static CompressionEffort ParseEffort(string value) => value switch
     {
         "fast" => CompressionEffort.Fast,
         "max" => CompressionEffort.Max,
+        "archive" => CompressionEffort.Archive,
         _ => CompressionEffort.Default,
     };
 

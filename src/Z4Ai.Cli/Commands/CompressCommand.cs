@@ -19,15 +19,28 @@ internal static class CompressCommand
         var stats = new Option<bool>("--stats") { Description = "print time, throughput and the process's peak memory" };
         var dtype = new Option<string?>("--dtype") { Description = "raw buffer mode: the input is bare little-endian elements of this dtype (bf16, f16, f32, u8, ...), written as a .z4f frame" };
         var shape = new Option<string?>("--shape") { Description = "raw buffer mode: the dimensions, comma-separated (e.g. 4096,4096); recorded in the frame, the last one is the row length" };
+        var archive = new Option<bool>("--archive") { Description = $"archival tier: any file into a {ArchiveCommand.Extension} archive (context-mixing model, zstd or stored per block, smallest wins; SHA-256 checked on decompress)" };
         Option<bool> force = CommonOptions.Force();
         Option<bool> quiet = CommonOptions.Quiet();
-        var command = new Command("compress", "Compress a .safetensors file into a .z4ai container (every tensor compressed on its own, SHA-256 verified on read), or with --dtype a raw buffer into a .z4f frame.\n" + ExitCodes.HelpText)
+        var command = new Command("compress", "Compress a .safetensors file into a .z4ai container (every tensor compressed on its own, SHA-256 verified on read), with --dtype a raw buffer into a .z4f frame, or with --archive any file into a .z4ar archive.\n" + ExitCodes.HelpText)
         {
-            input, output, effort, chunkSize, threads, stats, dtype, shape, force, quiet,
+            input, output, effort, chunkSize, threads, stats, dtype, shape, archive, force, quiet,
         };
         command.SetAction(parse => CliContext.Run(parse, context =>
         {
             string inputPath = parse.GetValue(input)!;
+            if (parse.GetValue(archive))
+            {
+                if (parse.GetValue(dtype) is not null || parse.GetValue(shape) is not null)
+                {
+                    throw new CliUsageException("--archive takes any file as it is: drop --dtype and --shape");
+                }
+
+                string archivePath = parse.GetValue(output) ?? (inputPath == CommonOptions.StdioName ? CommonOptions.StdioName : inputPath + ArchiveCommand.Extension);
+                CommonOptions.EnsureCanWrite(archivePath, parse.GetValue(force));
+                return ArchiveCommand.Archive(context, inputPath, archivePath, ArchiveOptions.Default, parse.GetValue(quiet), parse.GetValue(stats));
+            }
+
             if (parse.GetValue(dtype) is string dtypeName)
             {
                 return CompressBuffer(context, inputPath, parse.GetValue(output), dtypeName, parse.GetValue(shape), new RawSettings(

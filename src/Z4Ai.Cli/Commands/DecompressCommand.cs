@@ -21,6 +21,11 @@ internal static class DecompressCommand
         {
             string inputPath = parse.GetValue(input)!;
             string? outputPath = parse.GetValue(output);
+            if (inputPath != CommonOptions.StdioName && UnarchiveCommand.IsArchiveFile(inputPath))
+            {
+                return UnarchiveCommand.Restore(context, inputPath, outputPath, parse.GetValue(force), parse.GetValue(quiet), parse.GetValue(stats));
+            }
+
             if (inputPath != CommonOptions.StdioName && IsBufferFrame(inputPath))
             {
                 return DecompressBuffer(context, inputPath, outputPath, parse.GetValue(force), parse.GetValue(quiet), parse.GetValue(stats));

@@ -30,6 +30,12 @@ internal static class InfoCommand
                 throw new FileNotFoundException($"{path}: no such file", path);
             }
 
+            if (UnarchiveCommand.IsArchiveFile(path))
+            {
+                context.Output.WriteLine($"{path}: z4ai archive");
+                return UnarchiveCommand.Describe(context, path);
+            }
+
             if (DecompressCommand.IsBufferFrame(path))
             {
                 CodecFrameInfo frame;

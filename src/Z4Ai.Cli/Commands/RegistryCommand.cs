@@ -100,12 +100,13 @@ internal static partial class RegistryCommand
         Option<double> wait = LockTimeout();
         Option<bool> json = Json();
         Option<bool> quiet = CommonOptions.Quiet();
+        var with = new Option<string[]>("--with") { Description = "a text file to keep with the version (archive-coded; restored by get and export), besides the config, tokenizer, README and *.txt files found next to the model; repeatable (lossless versions only)" };
         var command = new Command(
             verb,
             description + " Per tensor it stores the smallest of: nothing (already stored), a delta against the parent, a delta against the base, or from scratch."
             + (import ? string.Empty : LossyAddHelp) + "\n" + ExitCodes.HelpText)
         {
-            dir, model, name, parent, depth, effort, chunk, wait, json, quiet,
+            dir, model, name, parent, depth, effort, chunk, wait, json, quiet, with,
         };
         LossyAddOptions? lossyOptions = import ? null : new LossyAddOptions();
         lossyOptions?.AddTo(command);
@@ -116,11 +117,17 @@ internal static partial class RegistryCommand
             ModelRegistry registry = ModelRegistry.Open(OpenStore(parse, parse.GetValue(dir)!, write: true), options);
             var progress = new ThrottledProgress(context.Error, parse.GetValue(quiet) || parse.GetValue(json));
             RegistryLossyOptions? lossy = lossyOptions?.Build(parse, options.Effort);
+            if (lossy is not null && parse.GetValue(with) is { Length: > 0 })
+            {
+                // A lossy version restores a reconstruction, not the added file; its text files are not kept yet.
+                throw new CliUsageException("--with keeps text files with lossless versions only; drop it or --tier");
+            }
+
             RegistryAddReport report = import
-                ? registry.Import(path, parse.GetValue(name), parse.GetValue(parent), progress)
+                ? registry.Import(path, parse.GetValue(name), parse.GetValue(parent), progress, textFiles: parse.GetValue(with))
                 : lossy is not null
                     ? registry.Add(path, lossy, parse.GetValue(name), parse.GetValue(parent), progress)
-                    : registry.Add(path, parse.GetValue(name), parse.GetValue(parent), progress);
+                    : registry.Add(path, parse.GetValue(name), parse.GetValue(parent), progress, textFiles: parse.GetValue(with));
             if (parse.GetValue(json))
             {
                 context.Output.WriteLine(AddJson(report));

@@ -28,63 +28,91 @@ internal static class UnarchiveCommand
 
             if (parse.GetValue(info))
             {
-                ArchiveInfo described = ArchiveCodec.Inspect(ArchiveCommand.ReadAll(context, inputPath));
-                context.Output.WriteLine($"length: {described.Length} bytes");
-                context.Output.WriteLine($"sha256: {described.Sha256}");
-                context.Output.WriteLine($"archive: {described.ArchiveLength} bytes in {described.Blocks} block(s) of up to {described.BlockSize} bytes");
-                context.Output.WriteLine($"blocks: {described.ModelBlocks} model, {described.ZstdBlocks} zstd, {described.StoredBlocks} stored");
-                context.Output.WriteLine($"model: {described.Model ?? "none"}");
-                context.Output.WriteLine($"primer: {described.Primer ?? "none"}");
-                return ExitCodes.Ok;
+                return Describe(context, inputPath);
             }
 
-            string? outputPath = parse.GetValue(output);
-            if (outputPath is null)
-            {
-                if (inputPath == CommonOptions.StdioName)
-                {
-                    outputPath = CommonOptions.StdioName;
-                }
-                else if (inputPath.EndsWith(ArchiveCommand.Extension, StringComparison.OrdinalIgnoreCase))
-                {
-                    outputPath = inputPath[..^ArchiveCommand.Extension.Length];
-                }
-                else
-                {
-                    throw new CliUsageException("cannot derive the output name: pass -o OUTPUT");
-                }
-            }
+            return Restore(context, inputPath, parse.GetValue(output), parse.GetValue(force), parse.GetValue(quiet), parse.GetValue(stats));
+        }));
+        return command;
+    }
 
-            CommonOptions.EnsureCanWrite(outputPath, parse.GetValue(force));
-            bool toStdout = outputPath == CommonOptions.StdioName;
-            var clock = Stopwatch.StartNew();
-            long restored;
-            if (inputPath != CommonOptions.StdioName && !toStdout)
+    /// <summary>Prints what the archive declares, decoding nothing; shared by <c>unarchive --info</c> and <c>info</c>.</summary>
+    internal static int Describe(CliContext context, string inputPath)
+    {
+        ArchiveInfo described = ArchiveCodec.Inspect(ArchiveCommand.ReadAll(context, inputPath));
+        context.Output.WriteLine($"length: {described.Length} bytes");
+        context.Output.WriteLine($"sha256: {described.Sha256}");
+        context.Output.WriteLine($"archive: {described.ArchiveLength} bytes in {described.Blocks} block(s) of up to {described.BlockSize} bytes");
+        context.Output.WriteLine($"blocks: {described.ModelBlocks} model, {described.ZstdBlocks} zstd, {described.StoredBlocks} stored");
+        context.Output.WriteLine($"model: {described.Model ?? "none"}");
+        context.Output.WriteLine($"primer: {described.Primer ?? "none"}");
+        return ExitCodes.Ok;
+    }
+
+    /// <summary>
+    /// Restores the file an archive holds (after its SHA-256 matched) and prints the summary; shared by
+    /// <c>unarchive</c> and <c>decompress</c>.
+    /// </summary>
+    internal static int Restore(CliContext context, string inputPath, string? outputPath, bool force, bool quiet, bool stats)
+    {
+        if (outputPath is null)
+        {
+            if (inputPath == CommonOptions.StdioName)
             {
-                ArchiveCodec.DecompressFile(inputPath, outputPath);
-                restored = new FileInfo(outputPath).Length;
+                outputPath = CommonOptions.StdioName;
+            }
+            else if (inputPath.EndsWith(ArchiveCommand.Extension, StringComparison.OrdinalIgnoreCase))
+            {
+                outputPath = inputPath[..^ArchiveCommand.Extension.Length];
             }
             else
             {
-                // Verified in memory before a single byte reaches the output.
-                byte[] data = ArchiveCodec.Decompress(ArchiveCommand.ReadAll(context, inputPath));
-                ArchiveCommand.WriteAll(context, outputPath, data);
-                restored = data.Length;
+                throw new CliUsageException("cannot derive the output name: pass -o OUTPUT");
             }
+        }
 
-            TextWriter summary = toStdout ? context.Error : context.Output;
-            if (!parse.GetValue(quiet))
-            {
-                summary.WriteLine($"{inputPath} -> {outputPath}: restored {Units.Bytes(restored)}, SHA-256 verified");
-            }
+        CommonOptions.EnsureCanWrite(outputPath, force);
+        bool toStdout = outputPath == CommonOptions.StdioName;
+        var clock = Stopwatch.StartNew();
+        long restored;
+        if (inputPath != CommonOptions.StdioName && !toStdout)
+        {
+            ArchiveCodec.DecompressFile(inputPath, outputPath);
+            restored = new FileInfo(outputPath).Length;
+        }
+        else
+        {
+            // Verified in memory before a single byte reaches the output.
+            byte[] data = ArchiveCodec.Decompress(ArchiveCommand.ReadAll(context, inputPath));
+            ArchiveCommand.WriteAll(context, outputPath, data);
+            restored = data.Length;
+        }
 
-            if (parse.GetValue(stats))
-            {
-                summary.WriteLine($"time: {clock.Elapsed.TotalSeconds:0.000} s, {Units.Rate(restored, clock.Elapsed)}, peak memory: {Units.Bytes(CompressCommand.PeakMemory())}");
-            }
+        TextWriter summary = toStdout ? context.Error : context.Output;
+        if (!quiet)
+        {
+            summary.WriteLine($"{inputPath} -> {outputPath}: restored {Units.Bytes(restored)}, SHA-256 verified");
+        }
 
-            return ExitCodes.Ok;
-        }));
-        return command;
+        if (stats)
+        {
+            summary.WriteLine($"time: {clock.Elapsed.TotalSeconds:0.000} s, {Units.Rate(restored, clock.Elapsed)}, peak memory: {Units.Bytes(CompressCommand.PeakMemory())}");
+        }
+
+        return ExitCodes.Ok;
+    }
+
+    /// <summary>Whether the file at <paramref name="path"/> starts like an archive.</summary>
+    internal static bool IsArchiveFile(string path)
+    {
+        if (!File.Exists(path))
+        {
+            return false;
+        }
+
+        Span<byte> start = stackalloc byte[8];
+        using FileStream stream = File.OpenRead(path);
+        int read = stream.ReadAtLeast(start, start.Length, throwOnEndOfStream: false);
+        return ArchiveCodec.IsArchive(start[..read]);
     }
 }

@@ -50,6 +50,21 @@ internal sealed class EffortProfile
         AlwaysZstd = true,
     };
 
+    private static readonly EffortProfile s_archive = new()
+    {
+        Effort = CompressionEffort.Archive,
+        ZstdLevel = 19,
+        SmallStreamZstdLevel = 19,
+        EntropyGainPercent = 0,
+        AllowOrder1 = true,
+        Order1GainPercent = 0,
+        ContextMixingLimit = int.MaxValue,
+        ContextMixingGainPercent = 0,
+        TrustTransforms = false,
+        AlwaysZstd = true,
+        TryArchiveModel = true,
+    };
+
     private EffortProfile()
     {
     }
@@ -100,11 +115,15 @@ internal sealed class EffortProfile
     /// encoding the dense split to compare.</summary>
     public bool TrustTransforms { get; private init; }
 
+    /// <summary>Whether symbol streams are also coded with the archival context-mixing model (<see cref="ArchiveStreams"/>).</summary>
+    public bool TryArchiveModel { get; private init; }
+
     /// <summary>The profile of an effort level.</summary>
     public static EffortProfile For(CompressionEffort effort) => effort switch
     {
         CompressionEffort.Fast => s_fast,
         CompressionEffort.Max => s_max,
+        CompressionEffort.Archive => s_archive,
         _ => s_default,
     };
 

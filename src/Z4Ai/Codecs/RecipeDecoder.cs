@@ -82,6 +82,9 @@ internal static class RecipeDecoder
             case RecipeKind.Delta:
                 DecodeDelta(ref reader, destination, depth);
                 break;
+            case RecipeKind.ArchiveModel:
+                ArchiveStreams.Decode(reader.Rest, destination);
+                break;
             default:
                 ThrowHelper.CorruptFrame($"unknown recipe node kind {(byte)kind}", 0);
                 break;

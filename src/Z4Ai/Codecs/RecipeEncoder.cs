@@ -238,6 +238,24 @@ internal sealed partial class RecipeEncoder
                 }
             }
 
+            if (_profile.TryArchiveModel)
+            {
+                trial.Clear();
+                if (ArchiveStreams.TryEncode(data, bestSize, trial) > 0)
+                {
+                    choice = LeafChoice.Kept;
+                    bestSize = trial.WrittenCount;
+                    if (kept is not null)
+                    {
+                        ArrayPool<byte>.Shared.Return(kept);
+                    }
+
+                    kept = ArrayPool<byte>.Shared.Rent(trial.WrittenCount);
+                    trial.WrittenSpan.CopyTo(kept);
+                    keptLength = trial.WrittenCount;
+                }
+            }
+
             switch (choice)
             {
                 case LeafChoice.Kept:

@@ -57,6 +57,9 @@ internal static class RecipeInspector
             case RecipeKind.Zstd:
                 Leaf("zstd");
                 break;
+            case RecipeKind.ArchiveModel:
+                Leaf("archive-cm");
+                break;
             case RecipeKind.Entropy:
                 (EntropyMethod method, _, _) = RecipeDecoder.ReadEntropyParameters(ref reader, rawLength);
                 Leaf(method switch
@@ -211,7 +214,7 @@ internal static class RecipeInspector
                 break;
         }
 
-        if (reader.Remaining != 0 && kind is not (RecipeKind.Stored or RecipeKind.Zstd or RecipeKind.Entropy))
+        if (reader.Remaining != 0 && kind is not (RecipeKind.Stored or RecipeKind.Zstd or RecipeKind.Entropy or RecipeKind.ArchiveModel))
         {
             // Planes end with the raw tail of a partial element; everything else must end exactly.
             if (kind != RecipeKind.Planes)

@@ -49,4 +49,7 @@ internal enum RecipeKind : byte
 
     /// <summary>Zigzag deltas of consecutive 1-, 2-, 4- or 8-byte integers.</summary>
     Delta = 12,
+
+    /// <summary>Leaf: bytes coded by the archival context-mixing model (<see cref="ArchiveStreams"/>).</summary>
+    ArchiveModel = 13,
 }

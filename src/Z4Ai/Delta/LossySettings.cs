@@ -63,7 +63,7 @@ internal readonly record struct LossySettings(
         ulong seed = reader.ReadUInt64();
         int minElements = reader.ReadVarInt32();
         byte effort = reader.ReadByte();
-        if (effort > (byte)CompressionEffort.Max)
+        if (effort > (byte)CompressionEffort.Archive)
         {
             ThrowHelper.Format(Z4AiErrorKind.InvalidContainer, $"unknown effort {effort}");
         }

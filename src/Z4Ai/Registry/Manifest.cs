@@ -82,6 +82,9 @@ internal sealed class Manifest
 
     public string Tier { get; }
 
+    /// <summary>The text files kept with the version, archive-coded (<see cref="RegistryTextFiles"/>).</summary>
+    public ManifestText[] Texts { get; init; } = [];
+
     public ManifestIndex? Index { get; }
 
     public ManifestFile[] Files { get; }

@@ -59,6 +59,7 @@ internal static class ManifestJson
             w.WriteEndObject();
         }
 
+        RegistryTextFiles.Write(w, manifest.Texts);
         w.WriteStartArray("files");
         foreach (ManifestFile file in manifest.Files)
         {
@@ -134,6 +135,7 @@ internal static class ManifestJson
             ManifestBytes = data.Length,
             Lossy = manifest.Lossy,
             Certificate = manifest.Certificate,
+            Texts = manifest.Texts,
         };
     }
 
@@ -201,6 +203,7 @@ internal static class ManifestJson
         List<ManifestFile>? files = null;
         ManifestCertificate? certificate = null;
         ManifestLossy? lossy = null;
+        ManifestText[] texts = [];
         while (true)
         {
             JsonRead.Next(ref r, file);
@@ -247,6 +250,9 @@ internal static class ManifestJson
                     break;
                 case "files":
                     files = ParseFiles(ref r, file, bodyOffset);
+                    break;
+                case "texts":
+                    texts = RegistryTextFiles.Parse(ref r, file);
                     break;
                 default:
                     // Unknown members are ignored: a change that old readers must not ignore bumps the version.
@@ -297,7 +303,7 @@ internal static class ManifestJson
             }
         }
 
-        return new Manifest(name, parent, baseName, created.Value, tier, index, [.. files]) { Lossy = lossy, Certificate = certificate };
+        return new Manifest(name, parent, baseName, created.Value, tier, index, [.. files]) { Lossy = lossy, Certificate = certificate, Texts = texts };
     }
 
     /// <summary>A lossless version has no lossy members; a lossy one has all of them, consistent with its tensors.</summary>

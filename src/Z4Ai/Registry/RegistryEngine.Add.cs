@@ -16,7 +16,7 @@ internal sealed partial class RegistryEngine
     /// Creates the registry record naming <paramref name="name"/> as the base, then adds the base version. An Init
     /// that was interrupted after the record was written is resumed by calling it again with the same name.
     /// </summary>
-    public RegistryAddReport Init(IReadOnlyList<SourceFile> sources, ManifestIndex? index, string name, IProgress<ProgressInfo>? progress, CancellationToken ct)
+    public RegistryAddReport Init(IReadOnlyList<SourceFile> sources, ManifestIndex? index, string name, IProgress<ProgressInfo>? progress, CancellationToken ct, ManifestText[]? texts = null)
     {
         RegistryLayout.ThrowIfInvalidVersionName(name, nameof(name));
         using IDisposable registryLock = Access.Lock(exclusive: false, Options.LockTimeout, "initialise the registry", ct);
@@ -51,11 +51,11 @@ internal sealed partial class RegistryEngine
             }
         }
 
-        return AddLocked(sources, index, name, parentName: null, isBase: true, progress, ct);
+        return AddLocked(sources, index, name, parentName: null, isBase: true, progress, texts, ct);
     }
 
     /// <summary>Adds a version against <paramref name="parentName"/> (the latest version when null).</summary>
-    public RegistryAddReport Add(IReadOnlyList<SourceFile> sources, ManifestIndex? index, string name, string? parentName, IProgress<ProgressInfo>? progress, CancellationToken ct)
+    public RegistryAddReport Add(IReadOnlyList<SourceFile> sources, ManifestIndex? index, string name, string? parentName, IProgress<ProgressInfo>? progress, CancellationToken ct, ManifestText[]? texts = null)
     {
         RegistryLayout.ThrowIfInvalidVersionName(name, nameof(name));
         if (parentName is not null)
@@ -65,13 +65,13 @@ internal sealed partial class RegistryEngine
 
         ReadRoot(ct);
         using IDisposable registryLock = Access.Lock(exclusive: false, Options.LockTimeout, $"add version '{name}'", ct);
-        return AddLocked(sources, index, name, parentName, isBase: false, progress, ct);
+        return AddLocked(sources, index, name, parentName, isBase: false, progress, texts, ct);
     }
 
     private static string DescribeShape(ManifestTensor t) => $"{t.DType.GetName()}[{string.Join(",", t.Shape)}]";
 
     private RegistryAddReport AddLocked(
-        IReadOnlyList<SourceFile> sources, ManifestIndex? index, string name, string? parentName, bool isBase, IProgress<ProgressInfo>? progress, CancellationToken ct)
+        IReadOnlyList<SourceFile> sources, ManifestIndex? index, string name, string? parentName, bool isBase, IProgress<ProgressInfo>? progress, ManifestText[]? texts, CancellationToken ct)
     {
         var clock = Stopwatch.StartNew();
         RootRecord root = ReadRoot(ct);
@@ -130,7 +130,7 @@ internal sealed partial class RegistryEngine
             files.Add(new ManifestFile(source.StoredName, source.Header, new Sha256Digest(fileHash.GetHashAndReset()), [.. tensors], source.File.Metadata));
         }
 
-        var manifest = new Manifest(name, parent?.Name, root.Base, DateTimeOffset.UtcNow, Manifest.LosslessTier, index, [.. files]);
+        var manifest = new Manifest(name, parent?.Name, root.Base, DateTimeOffset.UtcNow, Manifest.LosslessTier, index, [.. files]) { Texts = texts ?? [] };
         byte[] bytes = ManifestJson.Write(manifest);
 
         // Never publish what could not be read back: the same validation every reader applies.

@@ -25,6 +25,7 @@ internal sealed partial class RegistryEngine
         }
 
         output.Commit();
+        RegistryTextFiles.Restore(manifest, Path.GetDirectoryName(Path.GetFullPath(outputPath))!, Access.Describe(RegistryLayout.ManifestKey(name)));
     }
 
     /// <summary>Writes every file of a version (and its sharding index) into <paramref name="directory"/>.</summary>
@@ -53,6 +54,7 @@ internal sealed partial class RegistryEngine
             written.Add(path);
         }
 
+        written.AddRange(RegistryTextFiles.Restore(manifest, directory, Access.Describe(RegistryLayout.ManifestKey(name))));
         return written;
     }
 
