@@ -18,7 +18,7 @@ namespace Z4Ai;
 /// </para>
 /// <para>
 /// Every tensor handed out is checked against its SHA-256. Memory is bounded by about one tensor plus its reference
-/// during <see cref="Add(string, string?, string?, IProgress{ProgressInfo}?, CancellationToken)"/>, <see cref="Get"/> and <see cref="Verify"/>. Instances are thread-safe; concurrent use
+/// during <see cref="Add(string, string?, string?, IProgress{ProgressInfo}?, IReadOnlyList{string}?, CancellationToken)"/>, <see cref="Get"/> and <see cref="Verify"/>. Instances are thread-safe; concurrent use
 /// from several processes is what the store's locks and conditional creates are for.
 /// </para>
 /// </remarks>
@@ -192,7 +192,7 @@ public sealed class ModelRegistry
         return _engine.GetCertificate(name, CancellationToken.None);
     }
 
-    /// <summary>Adds a version on the thread pool; see <see cref="Add(string, string?, string?, IProgress{ProgressInfo}?, CancellationToken)"/>.</summary>
+    /// <summary>Adds a version on the thread pool; see <see cref="Add(string, string?, string?, IProgress{ProgressInfo}?, IReadOnlyList{string}?, CancellationToken)"/>.</summary>
     public Task<RegistryAddReport> AddAsync(
         string modelPath,
         string? name = null,
@@ -211,7 +211,7 @@ public sealed class ModelRegistry
     /// <param name="name">The new version's name; by default derived from the path.</param>
     /// <param name="parent">The version it derives from; by default the most recently added one.</param>
     /// <param name="progress">Receives per-tensor progress.</param>
-    /// <param name="textFiles">Text files to keep besides those found next to the index (see <see cref="Add"/>).</param>
+    /// <param name="textFiles">Text files to keep besides those found next to the index (see <see cref="Add(string, string?, string?, IProgress{ProgressInfo}?, IReadOnlyList{string}?, CancellationToken)"/>).</param>
     /// <param name="cancellationToken">Cancels the operation; nothing is published.</param>
     /// <returns>How each tensor was stored, and the sizes.</returns>
     /// <exception cref="Z4AiFormatException">The index is invalid, names a missing shard or a tensor its shard lacks.</exception>

@@ -1,6 +1,6 @@
 namespace Z4Ai;
 
-/// <summary>What <see cref="ModelRegistry.Add(string, string?, string?, IProgress{ProgressInfo}?, CancellationToken)"/> (or its lossy overload) stored for a new version.</summary>
+/// <summary>What <see cref="ModelRegistry.Add(string, string?, string?, IProgress{ProgressInfo}?, IReadOnlyList{string}?, CancellationToken)"/> (or its lossy overload) stored for a new version.</summary>
 /// <param name="Name">The new version.</param>
 /// <param name="Parent">Its parent, or null for the base.</param>
 /// <param name="Base">The family's base version.</param>
