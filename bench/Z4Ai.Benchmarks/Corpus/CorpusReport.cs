@@ -80,7 +80,7 @@ internal sealed class CorpusReport
         md.AppendLine("## Ratio");
         md.AppendLine();
         md.AppendLine("| case | MB | **Z4Ai** | zstd -3 | zstd -19 | xz -9 | floor | H0 planes | H0 fields | exp bits | exp coded | ≥ floor | ≥ zstd -19 | ≥ xz -9 | > H0 |");
-        md.AppendLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | :---: | :---: | :---: | :---: |");
+        md.AppendLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | :---: | :---: | :---: | :---: |");
         foreach (CaseResult r in _results)
         {
             double z = r.Z4AiRatio;
