@@ -156,7 +156,10 @@ public static class CorpusRunner
         {
             foreach (TensorInfo info in reader.Tensors)
             {
-                bounds.Add(info.DType, reader.GetTensor(info.Name).Data.Span);
+                ReadOnlySpan<byte> data = reader.GetTensor(info.Name).Data.Span;
+                bounds.Add(info.DType, data);
+                int rowLength = info.Shape.Count >= 2 && info.Shape[^1] is > 0 and <= int.MaxValue ? (int)info.Shape[^1] : 0;
+                bounds.AddCoded(info.DType, data, rowLength, options.Effort);
             }
         }
 

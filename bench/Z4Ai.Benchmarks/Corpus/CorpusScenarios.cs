@@ -92,7 +92,8 @@ internal static class CorpusScenarios
         return (ushort)((bits + 0x7FFFu + ((bits >> 16) & 1u)) >> 16);
     }
 
-    /// <summary>Symmetric quantise-dequantise: <c>q = clamp(round(w / s), -qmax, qmax)</c>, value <c>q * s</c>.</summary>
+    /// <summary>Symmetric quantise-dequantise: integer codes <c>q = clamp(round(w / s), -qmax, qmax)</c>, value
+    /// <c>(float)q * s</c> in FP32 (then rounded to the tensor's dtype), as dequantising an INT8/INT4 tensor does.</summary>
     internal static float[] Dequantise(float[] w, int columns, int qmax, bool perRow)
     {
         float[] result = new float[w.Length];
@@ -105,7 +106,8 @@ internal static class CorpusScenarios
             Span<float> target = result.AsSpan(row * columns, columns);
             for (int i = 0; i < source.Length; i++)
             {
-                float q = Math.Clamp(MathF.Round(source[i] / scale, MidpointRounding.ToEven), -qmax, qmax);
+                // The code is an integer (as an INT8/INT4 tensor stores it), so code 0 dequantises to +0.0.
+                int q = Math.Clamp((int)MathF.Round(source[i] / scale, MidpointRounding.ToEven), -qmax, qmax);
                 target[i] = q * scale;
             }
         }

@@ -1,4 +1,7 @@
+using System.Buffers;
 using System.Buffers.Binary;
+using Z4Ai.Codecs;
+using Z4Ai.Format;
 
 namespace Z4Ai.Benchmarks.Corpus;
 
@@ -28,6 +31,53 @@ internal sealed class OrderZeroBounds
 
     /// <summary>Mean order-0 bits per element of the exponent field, or null when no tensor is a float.</summary>
     public double? ExponentBitsPerElement => FloatElements == 0 ? null : ExponentBits / FloatElements;
+
+    /// <summary>Bits Z4Ai spends on exponent streams (every leaf under a <c>fields/exponent</c> node, group-shift
+    /// offsets included), chunk by chunk as the container codes the tensor.</summary>
+    public double CodedExponentBits { get; private set; }
+
+    /// <summary>Elements whose exponents Z4Ai coded as an exponent stream.</summary>
+    public long CodedExponentElements { get; private set; }
+
+    /// <summary>Z4Ai's exponent bits per element, when every float element went through an exponent stream (so the
+    /// figure compares with <see cref="ExponentBitsPerElement"/>); otherwise null.</summary>
+    public double? CodedExponentBitsPerElement =>
+        FloatElements > 0 && CodedExponentElements == FloatElements ? CodedExponentBits / FloatElements : null;
+
+    /// <summary>
+    /// Encodes one tensor with <see cref="TensorCodec"/> in the container's default chunks (row length from the
+    /// shape, as the container passes it) and tallies what its exponent streams cost.
+    /// </summary>
+    public void AddCoded(DType dtype, ReadOnlySpan<byte> data, int rowLength, CompressionEffort effort)
+    {
+        if (FloatLayout(dtype) is null || data.IsEmpty)
+        {
+            return;
+        }
+
+        var writer = new ArrayBufferWriter<byte>(TensorCodec.GetMaxEncodedLength(Math.Min(data.Length, ContainerFormat.DefaultChunkSize)));
+        var streams = new List<StreamBreakdown>();
+        for (int offset = 0; offset < data.Length; offset += ContainerFormat.DefaultChunkSize)
+        {
+            writer.ResetWrittenCount();
+            streams.Clear();
+            TensorCodec.Encode(data.Slice(offset, Math.Min(ContainerFormat.DefaultChunkSize, data.Length - offset)), dtype, effort, writer, rowLength);
+            RecipeInspector.Inspect(writer.WrittenSpan, streams);
+            foreach (StreamBreakdown stream in streams)
+            {
+                if (!stream.Path.Contains("/exponent", StringComparison.Ordinal))
+                {
+                    continue;
+                }
+
+                CodedExponentBits += 8.0 * stream.EncodedBytes;
+                if (stream.Path.EndsWith("/exponent", StringComparison.Ordinal) || stream.Path.EndsWith("/exponent/shifted", StringComparison.Ordinal))
+                {
+                    CodedExponentElements += stream.RawBytes;
+                }
+            }
+        }
+    }
 
     /// <summary>Order-0 entropy, in bits, of a stream with this histogram: <c>n log2 n - sum c log2 c</c>.</summary>
     public static double Bits(ReadOnlySpan<long> histogram)

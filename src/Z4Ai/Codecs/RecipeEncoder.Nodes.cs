@@ -230,12 +230,14 @@ internal sealed partial class RecipeEncoder
             WriteHeader(output, RecipeKind.Palette, dtype);
             p.Write(output);
             WriteSymbolsChild(plan.GroupTable, 8, 0, output);
-            WriteCodebookChild(plan.Codebook, dtype, depth, output);
+            // A wide palette whose groups are all affine has a codebook of F32 scales only: code it as F32.
+            bool scalesOnly = p.Layout == PaletteLayout.GroupedWide && p.CodebookEntries == Palette.WideScaleEntries * p.GroupCount;
+            WriteCodebookChild(plan.Codebook, scalesOnly ? DType.F32 : dtype, depth, output);
             if (p.IndexBits == 16)
             {
                 WriteTypedChild(indices, DType.U16, rowLength, depth, output);
             }
-            else if (p.Layout == PaletteLayout.Grouped && p.IndexBits == 8 && depth + 1 < RecipeDecoder.MaxDepth)
+            else if (p.Layout != PaletteLayout.Global && p.IndexBits == 8 && depth + 1 < RecipeDecoder.MaxDepth)
             {
                 using var child = new ArrayPoolBufferWriter<byte>(indices.Length + 64);
                 EncodeAlignedIndices(indices, plan, rowLength, child);
@@ -346,7 +348,7 @@ internal sealed partial class RecipeEncoder
                 ulong zigzag = descriptor >> 1;
                 long c0 = (long)(zigzag >> 1) ^ -(long)(zigzag & 1);
                 z = c0 <= 0 && -c0 < 256 ? (int)-c0 : -1;
-                entry++;
+                entry += p.Layout == PaletteLayout.GroupedWide ? Palette.WideScaleEntries : 1;
             }
 
             zeroIndex[g] = z;

@@ -126,7 +126,12 @@ internal static class RecipeInspector
             {
                 DType dtype = RecipeDecoder.ReadDType(ref reader, d => d.ElementSize() != 0, "palette");
                 PaletteParameters p = PaletteParameters.Read(ref reader, dtype, rawLength);
-                text.Append("palette(").Append(p.Layout == PaletteLayout.Global ? "global" : $"groups of {p.GroupLength}")
+                text.Append("palette(").Append(p.Layout switch
+                {
+                    PaletteLayout.Global => "global",
+                    PaletteLayout.GroupedWide => $"groups of {p.GroupLength}, f32 scales",
+                    _ => $"groups of {p.GroupLength}",
+                })
                     .Append(", ").Append(p.CodebookEntries).Append(" entries, ").Append(p.IndexBits).Append("-bit)[");
                 Child(ref reader, p.GroupTableLength, "groups");
                 text.Append(p.GroupTableLength > 0 ? " " : string.Empty);

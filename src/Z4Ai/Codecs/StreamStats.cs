@@ -101,6 +101,7 @@ internal static class StreamStats
 
         ulong[] sorted = [.. keys];
         Array.Sort(sorted);
-        return sorted.Length >= 3 && Palette.TryAffine(sorted, bits, format, out _, out _, out _);
+        return sorted.Length >= 3 && (Palette.TryAffine(sorted, bits, format, out _, out _, out _)
+            || (Palette.HasWideScales(dtype) && Palette.TryAffineWide(sorted, bits, format, out _, out _, out _)));
     }
 }

@@ -203,7 +203,58 @@ internal static class FloatBits
 
         ulong significand = exponent == 0 ? mantissa : mantissa | (1UL << fm);
         int unit = exponent == 0 ? format.MinUnitExponent : exponent - format.Bias - fm;
-        ulong p = (ulong)Math.Abs(code) * significand;
+        return TryRound(signOut, (ulong)Math.Abs(code) * significand, unit, format, out product);
+    }
+
+    /// <summary>
+    /// The correctly rounded (round half to even) product of an integer <paramref name="code"/> and an F32 scale
+    /// <paramref name="scaleBits"/>, computed in F32 and then rounded to <paramref name="format"/> (BF16 or F16):
+    /// what <c>(narrow)((float)code * scale)</c> returns, the usual way integer codes are dequantised into a
+    /// 16-bit float tensor. Integer arithmetic only.
+    /// </summary>
+    /// <returns>False when <see cref="TryMultiply"/> fails in F32 or the narrowed value overflows to infinity.</returns>
+    public static bool TryMultiplyWide(long code, ulong scaleBits, FloatFormat format, out ulong product)
+    {
+        product = 0;
+        if (!TryMultiply(code, scaleBits, FloatFormat.F32, out ulong wide))
+        {
+            return false;
+        }
+
+        return TryRoundNarrow(wide, FloatFormat.F32, format, out product);
+    }
+
+    /// <summary>Rounds a finite value of <paramref name="from"/> to the narrower <paramref name="to"/> (round half to
+    /// even, as an IEEE conversion does); false when it is not finite or overflows to infinity.</summary>
+    public static bool TryRoundNarrow(ulong bits, FloatFormat from, FloatFormat to, out ulong narrow)
+    {
+        narrow = 0;
+        int fm = from.MantissaBits;
+        int exponent = (int)((bits >> fm) & (ulong)from.MaxBiasedExponent);
+        if (exponent == from.MaxBiasedExponent)
+        {
+            return false;
+        }
+
+        ulong mantissa = bits & Elements.LowMask(fm);
+        ulong signOut = ((bits >> (from.TotalBits - 1)) & 1) << (to.TotalBits - 1);
+        if (exponent == 0 && mantissa == 0)
+        {
+            narrow = signOut;
+            return true;
+        }
+
+        ulong significand = exponent == 0 ? mantissa : mantissa | (1UL << fm);
+        int unit = exponent == 0 ? from.MinUnitExponent : exponent - from.Bias - fm;
+        return TryRound(signOut, significand, unit, to, out narrow);
+    }
+
+    // value = p * 2^unit (p > 0, p < 2^63) rounded half to even into the format, with the sign bits given; false on
+    // overflow to infinity.
+    private static bool TryRound(ulong signOut, ulong p, int unit, FloatFormat format, out ulong result)
+    {
+        result = 0;
+        int fm = format.MantissaBits;
 
         // Choose the unit of the result's last mantissa bit: normalised to fm+1 significant bits, but never below
         // the subnormal unit.
@@ -253,7 +304,7 @@ internal static class FloatBits
             return false;
         }
 
-        product = signOut | ((ulong)biased << fm) | field;
+        result = signOut | ((ulong)biased << fm) | field;
         return true;
     }
 

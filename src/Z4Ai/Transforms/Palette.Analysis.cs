@@ -196,17 +196,21 @@ internal static partial class Palette
         int size = TE.Size;
         int maxBits = MaxIndexBitsFor(size);
         int groups = (int)(((long)count + groupLength - 1) / groupLength);
+        const int widths = MaxIndexBits + 1;
+        int layouts = HasWideScales(dtype) ? 2 : 1;
 
-        // Per candidate index width k: group table bytes and codebook entries when every group takes its cheapest
-        // option that fits k bits; infeasible once some group fits neither option.
-        Span<long> tableBytes = stackalloc long[MaxIndexBits + 1];
-        Span<long> entries = stackalloc long[MaxIndexBits + 1];
-        Span<bool> feasible = stackalloc bool[MaxIndexBits + 1];
+        // Per layout (0: scales in the dtype, 1: F32 scales) and candidate index width k: group table bytes and
+        // codebook entries when every group takes its cheapest option that fits k bits; infeasible once some group
+        // fits neither option.
+        Span<long> tableBytes = stackalloc long[2 * widths];
+        Span<long> entries = stackalloc long[2 * widths];
+        Span<bool> feasible = stackalloc bool[2 * widths];
         tableBytes.Clear();
         entries.Clear();
         for (int k = 0; k <= MaxIndexBits; k++)
         {
             feasible[k] = k <= maxBits && (!byteAligned || k is 0 or 8 or 16);
+            feasible[widths + k] = layouts == 2 && feasible[k];
         }
 
         int setSize = Math.Min(groupLength, MaxEntries);
@@ -220,21 +224,22 @@ internal static partial class Palette
             {
                 int start = g * groupLength;
                 int length = Math.Min(groupLength, count - start);
-                if (!AnalyzeGroup<TE>(raw, dtype, start, length, distinctSet, scratch, out GroupOptions options))
+                if (!AnalyzeGroup<TE>(raw, dtype, start, length, distinctSet, scratch, layouts == 2, out GroupOptions options))
                 {
                     return null;
                 }
 
-                for (int k = 0; k <= MaxIndexBits; k++)
+                for (int i = 0; i < layouts * widths; i++)
                 {
-                    if (feasible[k] && options.TryChoose(k, size, out bool affine))
+                    bool wide = i >= widths;
+                    if (feasible[i] && options.TryChoose(i % widths, size, wide, out bool affine))
                     {
-                        tableBytes[k] += affine ? options.AffineDescriptorLength : options.PaletteDescriptorLength;
-                        entries[k] += affine ? 1 : options.PaletteEntries;
+                        tableBytes[i] += affine ? options.AffineDescriptor(wide) : options.PaletteDescriptorLength;
+                        entries[i] += affine ? (wide ? WideScaleEntries : 1) : options.PaletteEntries;
                     }
                     else
                     {
-                        feasible[k] = false;
+                        feasible[i] = false;
                     }
                 }
 
@@ -248,26 +253,30 @@ internal static partial class Palette
                 }
             }
 
-            int bestBits = -1;
+            int bestIndex = -1;
             long bestSize = best;
-            for (int k = 0; k <= MaxIndexBits; k++)
+            for (int i = 0; i < layouts * widths; i++)
             {
-                if (!feasible[k])
+                // A codebook never has more entries than elements (the reader's bound): F32 scales of tiny groups could.
+                if (!feasible[i] || entries[i] > count)
                 {
                     continue;
                 }
 
-                var p = new PaletteParameters(PaletteLayout.Grouped, dtype, count, k, (int)entries[k], groupLength, (int)tableBytes[k]);
+                PaletteLayout layout = i >= widths ? PaletteLayout.GroupedWide : PaletteLayout.Grouped;
+                var p = new PaletteParameters(layout, dtype, count, i % widths, (int)entries[i], groupLength, (int)tableBytes[i]);
                 if (p.EstimatedSize < bestSize)
                 {
                     bestSize = p.EstimatedSize;
-                    bestBits = k;
+                    bestIndex = i;
                 }
             }
 
-            return bestBits < 0
+            return bestIndex < 0
                 ? null
-                : EmitGrouped<TE>(raw, dtype, count, groupLength, bestBits, (int)entries[bestBits], (int)tableBytes[bestBits], distinctSet, scratch);
+                : EmitGrouped<TE>(
+                    raw, dtype, count, groupLength, bestIndex >= widths, bestIndex % widths, (int)entries[bestIndex], (int)tableBytes[bestIndex],
+                    distinctSet, scratch);
         }
         finally
         {
@@ -278,7 +287,7 @@ internal static partial class Palette
     // Second pass for the winning group length and width: the same per-group analysis, now writing the group table
     // and the codebook (with bounds-checked writes: the sizes come from the first pass).
     private static PalettePlan EmitGrouped<TE>(
-        ReadOnlySpan<byte> raw, DType dtype, int count, int groupLength, int indexBits, int entries, int tableLength,
+        ReadOnlySpan<byte> raw, DType dtype, int count, int groupLength, bool wide, int indexBits, int entries, int tableLength,
         ValueIndexMap distinctSet, ulong[] scratch)
         where TE : struct, IElementAccess
     {
@@ -292,13 +301,22 @@ internal static partial class Palette
         for (int start = 0; start < count; start += groupLength)
         {
             int length = Math.Min(groupLength, count - start);
-            AnalyzeGroup<TE>(raw, dtype, start, length, distinctSet, scratch, out GroupOptions options);
-            options.TryChoose(indexBits, size, out bool affine);
+            AnalyzeGroup<TE>(raw, dtype, start, length, distinctSet, scratch, wide, out GroupOptions options);
+            options.TryChoose(indexBits, size, wide, out bool affine);
             if (affine)
             {
-                ulong zigzag = (ulong)((options.AffineC0 << 1) ^ (options.AffineC0 >> 63));
+                long c0 = wide ? options.WideC0 : options.AffineC0;
+                ulong zigzag = (ulong)((c0 << 1) ^ (c0 >> 63));
                 tableAt += VarInt.Write(table.AsSpan(tableAt), (zigzag << 1) | 1);
-                Elements.Write(codebook.AsSpan(entryAt++ * size), size, options.AffineScale);
+                if (wide)
+                {
+                    System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(codebook.AsSpan(entryAt * size, 4), (uint)options.WideScale);
+                    entryAt += WideScaleEntries;
+                }
+                else
+                {
+                    Elements.Write(codebook.AsSpan(entryAt++ * size), size, options.AffineScale);
+                }
             }
             else
             {
@@ -310,14 +328,15 @@ internal static partial class Palette
             }
         }
 
-        var parameters = new PaletteParameters(PaletteLayout.Grouped, dtype, count, indexBits, entries, groupLength, tableLength);
+        PaletteLayout layout = wide ? PaletteLayout.GroupedWide : PaletteLayout.Grouped;
+        var parameters = new PaletteParameters(layout, dtype, count, indexBits, entries, groupLength, tableLength);
         return new PalettePlan(parameters, codebook, table);
     }
 
     // Collects the group's distinct patterns with the hash map, sorts their keys into scratch (numeric order) and
     // measures both options. Hashing first keeps the sort to the distinct values, which are few in quantised data.
     private static bool AnalyzeGroup<TE>(
-        ReadOnlySpan<byte> raw, DType dtype, int start, int length, ValueIndexMap distinctSet, ulong[] scratch, out GroupOptions options)
+        ReadOnlySpan<byte> raw, DType dtype, int start, int length, ValueIndexMap distinctSet, ulong[] scratch, bool wide, out GroupOptions options)
         where TE : struct, IElementAccess
     {
         int bits = TE.Size * 8;
@@ -344,6 +363,16 @@ internal static partial class Palette
         options.PaletteBits = BitPacking.BitsFor((ulong)(distinct - 1));
         options.PaletteDescriptorLength = VarInt.GetLength((ulong)(distinct - 1) << 1);
         options.AffineBits = -1;
+        options.WideBits = -1;
+        if (wide && distinct >= 3 && FloatFormat.Of(dtype) is { } narrow
+            && TryAffineWide(keys, bits, narrow, out long wideC0, out ulong wideSpan, out ulong wideScale))
+        {
+            options.WideBits = BitPacking.BitsFor(wideSpan);
+            options.WideC0 = wideC0;
+            options.WideScale = wideScale;
+            options.WideDescriptorLength = VarInt.GetLength(((ulong)((wideC0 << 1) ^ (wideC0 >> 63)) << 1) | 1);
+        }
+
         if (distinct >= 3 && dtype != DType.C64 && FloatFormat.Of(dtype) is { } format
             && TryAffine(keys, bits, format, out long c0, out ulong span, out ulong scale))
         {
@@ -424,7 +453,7 @@ internal static partial class Palette
         return false;
     }
 
-    /// <summary>What one group costs as a palette and, when possible, as an affine rule.</summary>
+    /// <summary>What one group costs as a palette and, when possible, as an affine rule (scale in the dtype, or F32).</summary>
     private struct GroupOptions
     {
         public int PaletteEntries;
@@ -434,13 +463,22 @@ internal static partial class Palette
         public long AffineC0;
         public ulong AffineScale;
         public int AffineDescriptorLength;
+        public int WideBits; // -1 when the group has no F32-scale affine rule
+        public long WideC0;
+        public ulong WideScale;
+        public int WideDescriptorLength;
 
-        /// <summary>The cheaper option whose indices fit <paramref name="k"/> bits (palette on a tie).</summary>
-        public readonly bool TryChoose(int k, int size, out bool affine)
+        public readonly int AffineDescriptor(bool wide) => wide ? WideDescriptorLength : AffineDescriptorLength;
+
+        /// <summary>The cheaper option whose indices fit <paramref name="k"/> bits (palette on a tie); with
+        /// <paramref name="wide"/> the affine option is the F32-scale one.</summary>
+        public readonly bool TryChoose(int k, int size, bool wide, out bool affine)
         {
             bool palette = PaletteBits <= k;
-            affine = AffineBits >= 0 && AffineBits <= k
-                && (!palette || size + AffineDescriptorLength < (PaletteEntries * size) + PaletteDescriptorLength);
+            int affineBits = wide ? WideBits : AffineBits;
+            int affineCost = wide ? (WideScaleEntries * size) + WideDescriptorLength : size + AffineDescriptorLength;
+            affine = affineBits >= 0 && affineBits <= k
+                && (!palette || affineCost < (PaletteEntries * size) + PaletteDescriptorLength);
             return palette || affine;
         }
 
@@ -452,8 +490,14 @@ internal static partial class Palette
             long table = palette;
             if (AffineBits >= 0)
             {
-                table = Math.Min(palette, size + AffineDescriptorLength);
+                table = Math.Min(table, size + AffineDescriptorLength);
                 minBits = Math.Min(minBits, AffineBits);
+            }
+
+            if (WideBits >= 0)
+            {
+                table = Math.Min(table, (WideScaleEntries * size) + WideDescriptorLength);
+                minBits = Math.Min(minBits, WideBits);
             }
 
             return table + (length * minBits / 8);

@@ -25,7 +25,13 @@ internal static partial class Palette
     /// <summary>The longest group descriptor: an affine code offset of up to 2^20 needs 4 LEB128 bytes.</summary>
     public const int MaxDescriptorLength = 4;
 
+    /// <summary>Codebook entries an affine group's F32 scale takes in <see cref="PaletteLayout.GroupedWide"/>.</summary>
+    public const int WideScaleEntries = 2;
+
     private const int MemoBits = 6;
+
+    /// <summary>True for the dtypes whose affine groups may carry an F32 scale (<see cref="PaletteLayout.GroupedWide"/>).</summary>
+    public static bool HasWideScales(DType dtype) => dtype is DType.BF16 or DType.F16;
 
     /// <summary>The widest index for an element size: wider indices than elements never pay.</summary>
     public static int MaxIndexBitsFor(int elementSize) => Math.Min(MaxIndexBits, elementSize * 8);
@@ -176,7 +182,7 @@ internal static partial class Palette
                 {
                     // Every element is proven with TryCode; a small direct-mapped memo of proven (value, code) pairs
                     // saves repeating the proof for the few values a quantised group repeats.
-                    ulong scale = Elements.Get<TE>(plan.Codebook, walker.Offset);
+                    ulong scale = walker.Scale<TE>(plan.Codebook);
                     memoCodes.Fill(long.MinValue);
                     for (int i = start; i < start + length; i++)
                     {
@@ -185,7 +191,7 @@ internal static partial class Palette
                         long code = memoCodes[slot];
                         if (code == long.MinValue || memoValues[slot] != value)
                         {
-                            if (!TryCode(value, scale, format, out code)
+                            if (!(walker.Wide ? TryCodeWide(value, scale, format, out code) : TryCode(value, scale, format, out code))
                                 || code < walker.C0 || code - walker.C0 > (long)Elements.LowMask(p.IndexBits))
                             {
                                 return false;
@@ -263,7 +269,8 @@ internal static partial class Palette
                 walker.Next(length);
                 if (walker.Affine)
                 {
-                    ulong scale = Elements.Get<TE>(codebook, walker.Offset);
+                    ulong scale = walker.Scale<TE>(codebook);
+                    bool wide = walker.Wide;
                     if (tableSize <= length)
                     {
                         // A group longer than the index range: multiply once per possible index. TryMultiply never
@@ -271,7 +278,7 @@ internal static partial class Palette
                         products ??= ArrayPool<ulong>.Shared.Rent(tableSize);
                         for (int t = 0; t < tableSize; t++)
                         {
-                            products[t] = FloatBits.TryMultiply(walker.C0 + t, scale, format, out ulong v) ? v : ulong.MaxValue;
+                            products[t] = Multiply(walker.C0 + t, scale, format, wide, out ulong v) ? v : ulong.MaxValue;
                         }
 
                         for (int i = start; i < start + length; i++)
@@ -290,7 +297,7 @@ internal static partial class Palette
 
                     for (int i = start; i < start + length; i++)
                     {
-                        if (!FloatBits.TryMultiply(walker.C0 + unpacker.Next(), scale, format, out ulong value))
+                        if (!Multiply(walker.C0 + unpacker.Next(), scale, format, wide, out ulong value))
                         {
                             ThrowAffine(start, i);
                         }
@@ -328,6 +335,42 @@ internal static partial class Palette
     [DoesNotReturn]
     private static void ThrowAffine(int start, int element) =>
         ThrowHelper.CorruptFrame($"palette affine group at element {start} has no finite value at element {element}");
+
+    private static bool Multiply(long code, ulong scale, FloatFormat format, bool wide, out ulong value) =>
+        wide ? FloatBits.TryMultiplyWide(code, scale, format, out value) : FloatBits.TryMultiply(code, scale, format, out value);
+
+    /// <summary>The integer code c with <c>(c * scale)</c> in F32, rounded to <paramref name="format"/>, equal to
+    /// <paramref name="value"/> (<see cref="FloatBits.TryMultiplyWide"/>); the quotient's neighbours are tried too,
+    /// since the narrowing can move a product by almost half a code.</summary>
+    internal static bool TryCodeWide(ulong value, ulong scaleF32, FloatFormat format, out long code)
+    {
+        code = 0;
+        if (FloatBits.IsNonFinite(value, format))
+        {
+            return false;
+        }
+
+        double q = FloatBits.ToDouble(value, format) / FloatBits.ToDouble(scaleF32, FloatFormat.F32);
+        double rounded = Math.Round(q);
+        long max = FloatBits.MaxCode(FloatFormat.F32);
+        if (!(Math.Abs(rounded) <= max))
+        {
+            return false;
+        }
+
+        long guess = (long)rounded;
+        long second = q >= rounded ? guess + 1 : guess - 1;
+        foreach (long c in (ReadOnlySpan<long>)[guess, second])
+        {
+            if (FloatBits.TryMultiplyWide(c, scaleF32, format, out ulong product) && product == value)
+            {
+                code = c;
+                return true;
+            }
+        }
+
+        return false;
+    }
 
     /// <summary>The integer code c with <c>c * scale == value</c> exactly as <see cref="FloatBits.TryMultiply"/> rounds.</summary>
     internal static bool TryCode(ulong value, ulong scale, FloatFormat format, out long code)
@@ -394,6 +437,7 @@ internal static partial class Palette
         private readonly int _totalEntries;
         private readonly bool _affineAllowed;
         private readonly long _maxCode;
+        private readonly int _affineEntries;
         private SpanReader _table;
         private int _used;
 
@@ -403,8 +447,13 @@ internal static partial class Palette
             _totalEntries = p.CodebookEntries;
             FloatFormat? format = FloatFormat.Of(p.DType);
             _affineAllowed = format is not null && p.DType != DType.C64;
-            _maxCode = format is { } f ? FloatBits.MaxCode(f) : 0;
+            Wide = p.Layout == PaletteLayout.GroupedWide;
+            _maxCode = format is { } f ? FloatBits.MaxCode(Wide ? FloatFormat.F32 : f) : 0;
+            _affineEntries = Wide ? WideScaleEntries : 1;
         }
+
+        /// <summary>True when affine scales are F32 (<see cref="PaletteLayout.GroupedWide"/>).</summary>
+        public bool Wide { get; }
 
         public bool Affine { get; private set; }
 
@@ -439,7 +488,7 @@ internal static partial class Palette
                 }
 
                 Affine = true;
-                Entries = 1;
+                Entries = _affineEntries;
                 C0 = c0;
             }
 
@@ -451,6 +500,11 @@ internal static partial class Palette
             Offset = _used;
             _used += Entries;
         }
+
+        /// <summary>The current affine group's scale: its entry, or the F32 its two entries hold.</summary>
+        public readonly ulong Scale<TE>(ReadOnlySpan<byte> codebook)
+            where TE : struct, IElementAccess =>
+            Wide ? System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(codebook.Slice(Offset * TE.Size, 4)) : Elements.Get<TE>(codebook, Offset);
 
         public readonly void Finish()
         {

@@ -12,18 +12,25 @@ internal enum PaletteLayout : byte
     /// <summary>Consecutive groups of <see cref="PaletteParameters.GroupLength"/> elements (the last may be shorter),
     /// each with its own codebook or affine rule.</summary>
     Grouped = 1,
+
+    /// <summary>As <see cref="Grouped"/>, for BF16 and F16 only, but an affine group's scale is an F32 held in the
+    /// next <see cref="Palette.WideScaleEntries"/> codebook entries and its elements are the F32 products rounded to
+    /// the dtype (integer codes dequantised through F32, then narrowed).</summary>
+    GroupedWide = 2,
 }
 
 /// <summary>The parameters of a <see cref="Palette"/> frame: everything the decoder needs to size and check the streams.</summary>
 /// <remarks>
 /// <para>Parameter block: <c>u8 layout</c>, <c>u8 indexBits</c> (0..16, at most 8 for one-byte elements),
-/// <c>varint codebookEntries</c>, and for <see cref="PaletteLayout.Grouped"/> also <c>varint groupLength</c> and
+/// <c>varint codebookEntries</c>, and for the grouped layouts also <c>varint groupLength</c> and
 /// <c>varint groupTableLength</c>.</para>
 /// <para>Three streams follow, in this order. <b>Group table</b> (grouped only, <c>groupTableLength</c> bytes): one
 /// unsigned LEB128 descriptor per group. An even descriptor <c>2*(d-1)</c> is a palette group whose codebook is the
 /// next <c>d</c> entries (1 &lt;= d &lt;= group length). An odd descriptor <c>2*zigzag(c0)+1</c> is an affine group:
 /// the next single entry is a float scale s, and element = the correctly rounded product <c>(c0 + index) * s</c>
-/// (see <see cref="FloatBits.TryMultiply"/>; float dtypes only). <b>Codebook</b> (<c>codebookEntries</c> elements
+/// (see <see cref="FloatBits.TryMultiply"/>; float dtypes only). In <see cref="PaletteLayout.GroupedWide"/> the
+/// affine scale takes two entries (the little-endian bytes of an F32) and element = the F32 product rounded to the
+/// dtype (<see cref="FloatBits.TryMultiplyWide"/>). <b>Codebook</b> (<c>codebookEntries</c> elements
 /// of the dtype, little-endian): the entries in group order; a palette codebook is sorted by numeric value.
 /// <b>Indices</b>: one index per element, <see cref="BitPacking"/> at <c>indexBits</c> bits, <c>ceil(n*indexBits/8)</c>
 /// bytes; an index must be below its group's entry count (palette) or keep <c>c0 + index</c> within the code range.</para>
@@ -39,8 +46,8 @@ internal readonly struct PaletteParameters
         ElementCount = elementCount;
         IndexBits = indexBits;
         CodebookEntries = codebookEntries;
-        GroupLength = layout == PaletteLayout.Grouped ? groupLength : elementCount;
-        GroupTableLength = layout == PaletteLayout.Grouped ? groupTableLength : 0;
+        GroupLength = layout != PaletteLayout.Global ? groupLength : elementCount;
+        GroupTableLength = layout != PaletteLayout.Global ? groupTableLength : 0;
     }
 
     /// <summary>Global or grouped.</summary>
@@ -78,7 +85,7 @@ internal readonly struct PaletteParameters
 
     /// <summary>Bytes of the parameter block.</summary>
     public int ParametersLength => 2 + VarInt.GetLength((ulong)CodebookEntries)
-        + (Layout == PaletteLayout.Grouped ? VarInt.GetLength((ulong)GroupLength) + VarInt.GetLength((ulong)GroupTableLength) : 0);
+        + (Layout != PaletteLayout.Global ? VarInt.GetLength((ulong)GroupLength) + VarInt.GetLength((ulong)GroupTableLength) : 0);
 
     /// <summary>The exact size of <see cref="Palette.Encode"/>'s output.</summary>
     public long EstimatedSize => (long)ParametersLength + GroupTableLength + CodebookLength + IndicesLength;
@@ -92,7 +99,7 @@ internal readonly struct PaletteParameters
         span[1] = (byte)IndexBits;
         output.Advance(2);
         VarInt.Write(output, (ulong)CodebookEntries);
-        if (Layout == PaletteLayout.Grouped)
+        if (Layout != PaletteLayout.Global)
         {
             VarInt.Write(output, (ulong)GroupLength);
             VarInt.Write(output, (ulong)GroupTableLength);
@@ -113,7 +120,8 @@ internal readonly struct PaletteParameters
         int count = rawLength / size;
         var layout = (PaletteLayout)reader.ReadByte();
         int bits = reader.ReadByte();
-        if (layout is not (PaletteLayout.Global or PaletteLayout.Grouped) || bits > Palette.MaxIndexBitsFor(size))
+        if (layout is not (PaletteLayout.Global or PaletteLayout.Grouped or PaletteLayout.GroupedWide) || bits > Palette.MaxIndexBitsFor(size)
+            || (layout == PaletteLayout.GroupedWide && !Palette.HasWideScales(dtype)))
         {
             ThrowHelper.CorruptFrame($"palette layout {(byte)layout} with {bits}-bit indices does not apply to {dtype.GetName()}", start);
         }

@@ -172,6 +172,17 @@ public sealed class PaletteRecipeTests : RecipeConformanceTests
     }
 }
 
+/// <summary>INT8/INT4 codes with one F32 scale per row dequantised into BF16/F16: affine groups with F32 scales.</summary>
+public sealed class WideAffineRecipeTests : RecipeConformanceTests
+{
+    protected override string RecipeMarker => "f32 scales";
+
+    protected override DType[] DTypes => [DType.BF16, DType.F16];
+
+    protected override byte[] Build(DType dtype, int elements, Random rng) =>
+        Z4Ai.Tests.Transforms.PaletteTests.CodesThroughF32(dtype, Math.Max(1, elements / 256), 256, rng.Next(2) == 0 ? 127 : 7, rng.Next());
+}
+
 /// <summary>INT4 codes with one scale per row: per-row codebooks whose indices are aligned on the zero code.</summary>
 public sealed class GroupShiftRecipeTests : RecipeConformanceTests
 {

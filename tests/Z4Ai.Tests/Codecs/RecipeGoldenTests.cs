@@ -26,6 +26,7 @@ public class RecipeGoldenTests
         yield return Case("intpack", DType.I64, Integers(Enumerable.Range(0, 40).Select(i => 1000L + (3 * i)), 8), Golden.IntPack);
         yield return Case("negzero", DType.F32, F32(CodecSamples.Dequantise(CodecSamples.Weights(512, new Random(4)), 7, perRow: true)), Golden.NegativeZero, rowLength: 256);
         yield return Case("shift(", DType.F32, F32(AffineRows(24, 32)), Golden.GroupShift, rowLength: 32);
+        yield return Case("f32 scales", DType.BF16, Z4Ai.Tests.Transforms.PaletteTests.CodesThroughF32(DType.BF16, 6, 64, 7, 8), Golden.WideAffine, rowLength: 64);
         yield return Case("delta(", DType.I32, Integers(SortedWithJumps(160), 4), Golden.Delta);
         yield return Case("boolpack", DType.BOOL, Enumerable.Range(0, 300).Select(i => (byte)(i % 7 == 0 ? 1 : 0)).ToArray(), Golden.BoolPack);
     }
@@ -160,6 +161,12 @@ public class RecipeGoldenTests
             "0380050C047604042C0128B52FFD20A015010098710C08040E0A0602880C08D2040E1C0A06660C0500C020C019C019A3"
             + "9C2BA670011A0128B52FFD20A08500003011000D000E0003400281A890421D10170128B52FFD20A06D00002001000300"
             + "020017A9143B000B130128B52FFD20A04D000010000001001B0A6001";
+        public const string WideAffine = 
+            "038006060E02080C400607000F130B170F171900AB6A8C3B9A19953B66A68A3B5515F53A0040663B6E9BF93ABB010B40"
+            + "0700020103000200AF01020104073DA24E3775CAADEC0425E49F087EA52D0DC889010052104800A88EA397F55B1D5BD7"
+            + "B17D2C81AC936BE09EBEC192ECD4D39C00B6FA2675C718E6D126067D84AC945D87BC590455C5ABD8FD15BA15D890D904"
+            + "506A75E119A5CE95A21BD93CC5CCD36A983034A2548245A2164621CE77E9708ECDBA2D4B41049BD575F4C3FF6BA75EFA"
+            + "87D856190FDBBCAA6782318BFE0525130625CD5585E8ED690C32B3F1EB5253219340BF4011E0384090";
         public const string BoolPack = "03AC020900180128B52FFD20267500004081402010080402000100128B11";
     }
 }

@@ -29,6 +29,7 @@ public class RecipeHostileTests
             ("deadbits", DType.F32, CodecSamples.F32(CodecSamples.ThroughBf16(CodecSamples.Weights(800, rng))), CompressionEffort.Fast),
             ("palette", DType.F32, CodecSamples.F32(CodecSamples.Dequantise(CodecSamples.Weights(1200, rng), 7, false).Select(Math.Abs).ToArray()), CompressionEffort.Fast),
             ("negzero", DType.F32, CodecSamples.F32(CodecSamples.Dequantise(CodecSamples.Weights(2048, rng), 7, true)), CompressionEffort.Fast),
+            ("palette-wide", DType.BF16, Z4Ai.Tests.Transforms.PaletteTests.CodesThroughF32(DType.BF16, 8, 256, 7, 3), CompressionEffort.Fast),
             ("shift", DType.F32, CodecSamples.F32(NonZeroCodeRows(48, 256, rng)), CompressionEffort.Fast),
             ("zeromask", DType.BF16, CodecSamples.Bf16(CodecSamples.Prune(CodecSamples.Weights(1500, rng), rng, 2)), CompressionEffort.Fast),
             ("sparse", DType.BF16, CodecSamples.SparseXorBf16(3000, rng, 100), CompressionEffort.Fast),

@@ -161,6 +161,52 @@ public class FloatBitsTests
     }
 
     [Test]
+    public void TryMultiplyWide_RandomCodesAndScales_MatchF32ProductRoundedToBf16AndHalf()
+    {
+        var random = new Random(37);
+        int checkedCount = 0;
+        for (int i = 0; i < 200_000; i++)
+        {
+            uint scale = (uint)random.NextInt64();
+            scale = (i % 4) switch
+            {
+                0 => scale & 0x807FFFFFu, // subnormal scales: products round to zero or subnormals
+                1 => (scale & 0x807FFFFFu) | ((uint)random.Next(90, 160) << 23), // the range of weight scales
+                2 => (scale & 0x807FFFFFu) | ((uint)random.Next(100, 118) << 23), // F16 subnormal products
+                _ => scale,
+            };
+
+            long code = random.Next(-300, 301);
+            float s = BitConverter.UInt32BitsToSingle(scale);
+            float product = code * s;
+            bool bfOk = FloatBits.TryMultiplyWide(code, scale, FloatFormat.BF16, out ulong bf);
+            bool halfOk = FloatBits.TryMultiplyWide(code, scale, FloatFormat.F16, out ulong half);
+            if (!float.IsFinite(s) || s == 0 || !float.IsFinite(product))
+            {
+                Assert.That(bfOk || halfOk, Is.False, $"{code} * 0x{scale:X8}");
+                continue;
+            }
+
+            ushort expectedBf = (ushort)((BitConverter.SingleToUInt32Bits(product) + 0x7FFFu + ((BitConverter.SingleToUInt32Bits(product) >> 16) & 1u)) >> 16);
+            Assert.That(bfOk, Is.EqualTo((expectedBf & 0x7F80) != 0x7F80), $"bf16 {code} * 0x{scale:X8}");
+            if (bfOk)
+            {
+                Assert.That(bf, Is.EqualTo((ulong)expectedBf), $"bf16 {code} * 0x{scale:X8}");
+            }
+
+            Half expectedHalf = (Half)product;
+            Assert.That(halfOk, Is.EqualTo(Half.IsFinite(expectedHalf)), $"f16 {code} * 0x{scale:X8}");
+            if (halfOk)
+            {
+                Assert.That(half, Is.EqualTo((ulong)BitConverter.HalfToUInt16Bits(expectedHalf)), $"f16 {code} * 0x{scale:X8}");
+                checkedCount++;
+            }
+        }
+
+        Assert.That(checkedCount, Is.GreaterThan(50_000));
+    }
+
+    [Test]
     public void TryMultiply_RandomF64AndF16_MatchHardwareProduct()
     {
         var random = new Random(37);

@@ -43,6 +43,61 @@ public class PaletteTests
         }).Check(Config.QuickThrowOnFailure.WithMaxTest(200));
     }
 
+    // Integer codes with one F32 scale per row, dequantised as frameworks do: (narrow)((float)code * scale).
+    internal static byte[] CodesThroughF32(DType dtype, int rows, int columns, int qmax, int seed)
+    {
+        var random = new Random(seed);
+        var raw = new byte[rows * columns * 2];
+        for (int r = 0; r < rows; r++)
+        {
+            float scale = (float)(0.02 * Math.Exp(random.NextDouble() - 0.5) / qmax);
+            for (int c = 0; c < columns; c++)
+            {
+                int code = Math.Clamp((int)Math.Round(qmax * 0.3 * Math.Sqrt(-2 * Math.Log(1 - random.NextDouble())) * Math.Cos(2 * Math.PI * random.NextDouble())), -qmax, qmax);
+                float value = code * scale;
+                ushort bits = dtype == DType.F16
+                    ? BitConverter.HalfToUInt16Bits((Half)value)
+                    : (ushort)((BitConverter.SingleToUInt32Bits(value) + 0x7FFFu + ((BitConverter.SingleToUInt32Bits(value) >> 16) & 1u)) >> 16);
+                System.Buffers.Binary.BinaryPrimitives.WriteUInt16LittleEndian(raw.AsSpan(2 * ((r * columns) + c)), bits);
+            }
+        }
+
+        return raw;
+    }
+
+    [TestCase(DType.BF16, 127)]
+    [TestCase(DType.BF16, 7)]
+    [TestCase(DType.F16, 127)]
+    [TestCase(DType.F16, 7)]
+    public void TryPlan_IntCodesDequantisedThroughF32_AffineGroupsWithF32Scales(DType dtype, int qmax)
+    {
+        const int rows = 24;
+        const int columns = 512;
+        byte[] raw = CodesThroughF32(dtype, rows, columns, qmax, 5);
+        Assert.That(Palette.TryPlan(raw, dtype, [rows, columns], out PalettePlan? plan, byteAlignedIndices: true), Is.True);
+        PaletteParameters p = plan!.Parameters;
+        Assert.That(p.Layout, Is.EqualTo(PaletteLayout.GroupedWide));
+        Assert.That(p.GroupLength, Is.EqualTo(columns));
+        Assert.That(p.CodebookEntries, Is.EqualTo(rows * Palette.WideScaleEntries), "one F32 scale per row, no codebooks");
+        byte[] frame = RoundTrip(raw, dtype, plan);
+        Assert.That(frame.Length, Is.LessThan((rows * columns) + (rows * 8)));
+    }
+
+    [Test]
+    public void TryAffineWide_ValuesNotProductsOfOneScale_ReturnsFalse()
+    {
+        // Dense BF16 weights: no scale makes them integer codes within the index range.
+        var random = new Random(3);
+        ushort[] values = Enumerable.Range(0, 200)
+            .Select(_ => (ushort)(BitConverter.SingleToUInt32Bits((float)(random.NextDouble() - 0.5)) >> 16)).Distinct().ToArray();
+        ulong[] keys = values.Select(v => Palette.ToKey(v, 16, Palette.KeyKind.SignMagnitude)).Order().ToArray();
+        Assert.That(Palette.TryAffineWide(keys, 16, FloatFormat.BF16, out _, out _, out _), Is.False);
+
+        // -0.0 is no product of a positive scale.
+        ulong[] withNegativeZero = [.. new ulong[] { 0x8000, 0x3F80, 0x4000, 0x4040 }.Select(v => Palette.ToKey(v, 16, Palette.KeyKind.SignMagnitude)).Order()];
+        Assert.That(Palette.TryAffineWide(withNegativeZero, 16, FloatFormat.BF16, out _, out _, out _), Is.False);
+    }
+
     [Test]
     public void TryPlan_FewDistinctFloats_GlobalCodebookSortedByValue()
     {
@@ -81,9 +136,10 @@ public class PaletteTests
     }
 
     [Test]
-    public void TryPlan_RowScaledCodesWithoutExactAffine_UsesPerRowCodebooks()
+    public void TryPlan_RowScaledCodesRoundedTwice_UsesF32Scales()
     {
-        // BF16 stored from F32 products: rounding twice breaks the affine proof, so each row keeps a codebook.
+        // BF16 stored from F32 products: rounding twice breaks the BF16-scale affine proof; an F32 scale per row
+        // (the product rounded in F32, then to BF16) describes every row exactly.
         var random = new Random(12);
         var raw = new byte[64 * 256 * 2];
         for (int r = 0; r < 64; r++)
@@ -98,7 +154,8 @@ public class PaletteTests
         }
 
         Assert.That(Palette.TryPlan(raw, DType.BF16, [64, 256], out PalettePlan? plan), Is.True);
-        Assert.That(plan!.Parameters.Layout, Is.EqualTo(PaletteLayout.Grouped));
+        Assert.That(plan!.Parameters.Layout, Is.EqualTo(PaletteLayout.GroupedWide));
+        Assert.That(plan.Parameters.CodebookEntries, Is.EqualTo(64 * Palette.WideScaleEntries));
         Assert.That(plan.Parameters.IndexBits, Is.EqualTo(4));
         RoundTrip(raw, DType.BF16, plan);
     }

@@ -252,6 +252,23 @@ public class TransformHostileTests
     }
 
     [Test]
+    public void Decode_PaletteWideAffineOverflowsOrWrongDType_ThrowsFormatException()
+    {
+        // 4 BF16 elements in one affine group with an F32 scale (two entries): c0 = 0, scale = 2^127, 2-bit indices.
+        byte[] frame = [2, 2, 2, 4, 1, 1, .. BitConverter.GetBytes(BitConverter.UInt32BitsToSingle(0x7F000000)), 0b00_00_01_00];
+        var destination = new byte[8];
+        Palette.Decode(frame, DType.BF16, destination);
+        Assert.That(BitConverter.ToUInt16(destination, 2), Is.EqualTo(0x7F00));
+        frame[^1] = 0b00_10_01_00; // 2 * 2^127 overflows
+        Assert.Throws<Z4AiFormatException>(() => Palette.Decode(frame, DType.BF16, destination));
+
+        // F32 scales are for 16-bit floats only; one entry cannot hold one.
+        Assert.Throws<Z4AiFormatException>(() => Palette.Decode(frame, DType.F32, new byte[16]));
+        byte[] oneEntry = [2, 2, 1, 4, 1, 1, 0x00, 0x3F, 0b00_00_01_00];
+        Assert.Throws<Z4AiFormatException>(() => Palette.Decode(oneEntry, DType.BF16, destination));
+    }
+
+    [Test]
     public void Inverse_StreamsOfWrongLength_ThrowFormatException()
     {
         TensorSample s = TransformSamples.Build(DType.F32, 100, 3, 1);
