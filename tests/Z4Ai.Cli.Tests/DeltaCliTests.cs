@@ -204,7 +204,9 @@ public class DeltaCliTests
         string restored = Path.Combine(_dir, "restored.safetensors");
         CliResult result = await CliHarness.RunAsync("undelta", delta, "--base", reshaped, "-o", restored);
         Assert.That(result.ExitCode, Is.EqualTo(ExitCodes.BadInput), result.ToString());
-        Assert.That(result.Error, Does.Contain(DeltaCodec.InspectFile(delta).BaseModelSha256), "ERR:" + result.Error);
+        ModelDeltaInfo info = DeltaCodec.InspectFile(delta);
+        string digest = info.Tensors.First(t => t.BaseTensor == name).BaseSha256!;
+        Assert.That(result.Error, Does.Contain(info.BaseModelSha256).And.Contain($"'{name}'").And.Contain(digest));
         Assert.That(File.Exists(restored), Is.False);
     }
 }

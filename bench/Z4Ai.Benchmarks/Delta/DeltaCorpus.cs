@@ -15,7 +15,7 @@ namespace Z4Ai.Benchmarks.Delta;
 /// Ratio table for checkpoint deltas on synthetic consecutive checkpoints, then model-level deltas on the same
 /// checkpoints as files and on the real checkpoint pairs of the shared sample folder (<see cref="ModelDeltaCorpus"/>).
 /// Not BenchmarkDotNet: one timed pass per cell, so the whole run stays around a minute. Run with
-/// <c>dotnet run -c Release --project bench/Z4Ai.Benchmarks -- delta-corpus [--size-mib N] [--seed N] [--effort Fast|Default|Max] [--data DIR] [--large-mib N]</c>.
+/// <c>dotnet run -c Release --project bench/Z4Ai.Benchmarks -- delta-corpus [--size-mib N] [--seed N] [--effort Fast|Default|Max] [--data DIR] [--large-mib N] [--rows PART,PART] [--synthetic-only]</c>.
 /// </summary>
 /// <remarks>
 /// Weights are Gaussian (std 0.02, a typical initialisation scale). Sparse rows move the given fraction of BF16
@@ -36,8 +36,21 @@ public static class DeltaCorpus
         var effort = CompressionEffort.Default;
         string? data = null;
         int largeMib = 64;
-        for (int i = 0; i + 1 < args.Length; i++)
+        string? rows = null;
+        bool syntheticOnly = false;
+        for (int i = 0; i < args.Length; i++)
         {
+            if (args[i] == "--synthetic-only")
+            {
+                syntheticOnly = true;
+                continue;
+            }
+
+            if (i + 1 >= args.Length)
+            {
+                break;
+            }
+
             if (args[i] == "--size-mib")
             {
                 sizeMib = int.Parse(args[++i]);
@@ -57,6 +70,10 @@ public static class DeltaCorpus
             else if (args[i] == "--large-mib")
             {
                 largeMib = int.Parse(args[++i]);
+            }
+            else if (args[i] == "--rows")
+            {
+                rows = args[++i];
             }
         }
 
@@ -97,7 +114,17 @@ public static class DeltaCorpus
         checkpoints.Add(("F32 master weights, AdamW step on every weight", MemoryMarshal.AsBytes(stepped32.AsSpan()).ToArray(), MemoryMarshal.AsBytes(master32.AsSpan()).ToArray(), DType.F32));
         foreach ((string name, byte[] current, byte[] basis, DType dtype) in checkpoints)
         {
-            Row(name, current, basis, dtype, effort);
+            // --rows keeps the rows whose name contains one of its comma-separated parts (the data is generated the
+            // same way whatever is kept, so a row's numbers do not depend on the filter).
+            if (rows is null || rows.Split(',').Any(part => name.Contains(part, StringComparison.OrdinalIgnoreCase)))
+            {
+                Row(name, current, basis, dtype, effort);
+            }
+        }
+
+        if (syntheticOnly)
+        {
+            return 0;
         }
 
         Console.WriteLine();

@@ -41,7 +41,7 @@ internal static class BufferDelta
     /// Below <see cref="CompressionEffort.Max"/>, a sparse payload at most 1/this of the chunk skips coding the Xor and
     /// Subtract candidates: at that density they do not come close.
     /// </summary>
-    internal const int SparseSkipRatio = 32;
+    internal const int SparseSkipRatio = 64;
 
     /// <summary>
     /// Encodes <paramref name="current"/> as a delta against <paramref name="reference"/> and appends the frame to
