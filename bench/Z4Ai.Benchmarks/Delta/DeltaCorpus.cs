@@ -15,7 +15,7 @@ namespace Z4Ai.Benchmarks.Delta;
 /// Ratio table for checkpoint deltas on synthetic consecutive checkpoints, then model-level deltas on the same
 /// checkpoints as files and on the real checkpoint pairs of the shared sample folder (<see cref="ModelDeltaCorpus"/>).
 /// Not BenchmarkDotNet: one timed pass per cell, so the whole run stays around a minute. Run with
-/// <c>dotnet run -c Release --project bench/Z4Ai.Benchmarks -- delta-corpus [--size-mib N] [--seed N] [--effort Fast|Default|Max] [--data DIR] [--large-mib N] [--rows PART,PART] [--synthetic-only]</c>.
+/// <c>dotnet run -c Release --project bench/Z4Ai.Benchmarks -- delta-corpus [--size-mib N] [--seed N] [--effort Fast|Default|Max] [--data DIR] [--large-mib N] [--rows PART,PART] [--synthetic-only | --real-only]</c>.
 /// </summary>
 /// <remarks>
 /// Weights are Gaussian (std 0.02, a typical initialisation scale). Sparse rows move the given fraction of BF16
@@ -38,11 +38,18 @@ public static class DeltaCorpus
         int largeMib = 64;
         string? rows = null;
         bool syntheticOnly = false;
+        bool realOnly = false;
         for (int i = 0; i < args.Length; i++)
         {
             if (args[i] == "--synthetic-only")
             {
                 syntheticOnly = true;
+                continue;
+            }
+
+            if (args[i] == "--real-only")
+            {
+                realOnly = true;
                 continue;
             }
 
@@ -79,6 +86,12 @@ public static class DeltaCorpus
 
         int bytes = sizeMib << 20;
         PrintMachine();
+        if (realOnly)
+        {
+            ModelDeltaCorpus.RealPairs(data, effort);
+            return 0;
+        }
+
         Console.WriteLine($"effort {effort}; target alone = one TensorCodec frame at that effort; zstd -N of XOR = the codec's ZstdBackend at level N over the whole XOR");
         Console.WriteLine();
         Warmup();

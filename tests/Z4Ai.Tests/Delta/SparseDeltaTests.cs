@@ -155,7 +155,7 @@ public class SparseDeltaTests
         double p = (double)changed / Elements;
         double bits = (Elements * (-(p * Math.Log2(p)) - ((1 - p) * Math.Log2(1 - p)))) + (changed * Math.Log2(6));
         DeltaInfo info = DeltaCodec.Inspect(delta);
-        if (fraction <= 0.05)
+        if (fraction <= 0.01)
         {
             Assert.That(info.CountChunks(DeltaChunkMode.Sparse), Is.EqualTo(info.Chunks.Count));
         }
