@@ -20,4 +20,10 @@ public enum DeltaChunkMode : byte
 
     /// <summary>The codec frame holds the chunk itself, without using the reference.</summary>
     Scratch = 3,
+
+    /// <summary>
+    /// The chunk is the reference's bytes with a few elements changed: the payload codes the changed elements'
+    /// positions and steps with adaptive binary models (docs/delta-format.md, section 1.5).
+    /// </summary>
+    Sparse = 4,
 }

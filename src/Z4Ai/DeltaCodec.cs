@@ -12,11 +12,12 @@ namespace Z4Ai;
 /// <remarks>
 /// <para>
 /// The current buffer is cut into chunks of <see cref="DeltaOptions.ChunkSize"/> bytes. Each chunk is compared
-/// with the reference's bytes at the same offset and stored in the smallest of four ways
+/// with the reference's bytes at the same offset and stored in the smallest of five ways
 /// (<see cref="DeltaChunkMode"/>): Copy (identical, nothing stored), Xor (bit patterns XORed), Subtract
 /// (element-wise difference, zigzagged; floats are first mapped to order-preserving integers so a small step in
-/// value is a small number), or Scratch (the chunk alone). Every stored form goes through the tensor codec, so a
-/// delta is never larger than compressing the buffer on its own plus a few bytes per chunk and a header.
+/// value is a small number), Scratch (the chunk alone), or Sparse (only the changed elements: their positions as
+/// gaps and their Subtract values, range-coded with adaptive models). Scratch is always tried, so a delta is never
+/// larger than compressing the buffer on its own plus a few bytes per chunk and a header.
 /// The buffers may differ in length: chunks past the reference's end are stored from scratch.
 /// </para>
 /// <para>
@@ -31,9 +32,10 @@ namespace Z4Ai;
 /// target length          varint
 /// target SHA-256         32 bytes
 /// ceil(target length / chunk size) chunk entries, in target order:
-///   mode                 u8: 0 Copy, 1 Xor, 2 Subtract, 3 Scratch
+///   mode                 u8: 0 Copy, 1 Xor, 2 Subtract, 3 Scratch, 4 Sparse
 ///   frame length         varint (absent for Copy)
-///   frame                a tensor-codec frame (u8 codec id, varint raw length, payload) of the transformed chunk
+///   frame                a tensor-codec frame (u8 codec id, varint raw length, payload) of the transformed chunk,
+///                        or for Sparse the change count and range-coded changes (docs/delta-format.md, 1.5)
 /// </code>
 /// Chunk i covers target bytes [i * chunk size, min((i + 1) * chunk size, target length)). Xor and Subtract
 /// transform the chunk's first <c>overlap = min(length, max(0, reference length - offset))</c> bytes against the
@@ -139,7 +141,7 @@ public static class DeltaCodec
     /// Either input may be a <c>.safetensors</c> file or a <c>.z4ai</c> container. Target tensors are paired with base
     /// tensors by name and shape, then (for fine-tunes that rename or re-order tensors) by dtype and shape in order of
     /// position, then by name alone for a resized tensor; a tensor identical to any base tensor is stored as a copy of
-    /// it, a paired one as buffer deltas (per chunk the smallest of copy, XOR, subtract and from scratch), and the rest
+    /// it, a paired one as buffer deltas (per chunk the smallest of copy, XOR, subtract, sparse and from scratch), and the rest
     /// on their own. Base tensors the target does not use are ignored. The delta records every used base tensor's
     /// SHA-256 and the identity of the whole base model, and keeps the target's safetensors header.
     /// </para>

@@ -79,5 +79,6 @@ public sealed class DeltaInfo
     public override string ToString() =>
         $"Z4AD v{FormatVersion} {DType.GetName()}: {ReferenceLength} -> {TargetLength} bytes in {DeltaLength} "
         + $"({Chunks.Count} chunks of {ChunkSize}: {CountChunks(DeltaChunkMode.Copy)} copy, {CountChunks(DeltaChunkMode.Xor)} xor, "
-        + $"{CountChunks(DeltaChunkMode.Subtract)} subtract, {CountChunks(DeltaChunkMode.Scratch)} scratch)";
+        + $"{CountChunks(DeltaChunkMode.Subtract)} subtract, {CountChunks(DeltaChunkMode.Scratch)} scratch, "
+        + $"{CountChunks(DeltaChunkMode.Sparse)} sparse)";
 }

@@ -125,4 +125,88 @@ public class DeltaCliTests
             Assert.That(help.Output, Does.Contain("--base").And.Contain("Exit codes"));
         }
     }
+
+    [Test]
+    public async Task DeltaAndUndelta_StandardStreams_RoundTripThroughStdinAndStdout()
+    {
+        string file = Path.Combine(_dir, "tuned.z4delta");
+        Assert.That((await CliHarness.RunAsync("delta", _tuned, "--base", _base, "-o", file, "-q")).ExitCode, Is.EqualTo(ExitCodes.Ok));
+
+        // The delta to standard output is the same file; the summary moves to standard error.
+        CliResult toStdout = await CliHarness.RunAsync("delta", _tuned, "--base", _base, "-o", "-");
+        Assert.That(toStdout.ExitCode, Is.EqualTo(ExitCodes.Ok), toStdout.ToString());
+        Assert.That(toStdout.Stdout, Is.EqualTo(File.ReadAllBytes(file)));
+        Assert.That(toStdout.Error, Does.Contain("base model:"));
+
+        // The target from standard input (spooled), the delta to standard output by default.
+        CliResult fromStdin = await CliHarness.RunAsync(File.ReadAllBytes(_tuned), "delta", "-", "--base", _base, "-q");
+        Assert.That(fromStdin.ExitCode, Is.EqualTo(ExitCodes.Ok), fromStdin.ToString());
+        Assert.That(fromStdin.Stdout, Is.EqualTo(File.ReadAllBytes(file)));
+
+        // The delta from standard input, the rebuilt model to standard output.
+        CliResult undelta = await CliHarness.RunAsync(File.ReadAllBytes(file), "undelta", "-", "--base", _base);
+        Assert.That(undelta.ExitCode, Is.EqualTo(ExitCodes.Ok), undelta.ToString());
+        Assert.That(undelta.Stdout, Is.EqualTo(File.ReadAllBytes(_tuned)));
+        Assert.That(undelta.Error, Does.Contain("every tensor verified"));
+
+        // The base from standard input.
+        string restored = Path.Combine(_dir, "restored.safetensors");
+        CliResult baseStdin = await CliHarness.RunAsync(File.ReadAllBytes(_base), "undelta", file, "--base", "-", "-o", restored, "-q");
+        Assert.That(baseStdin.ExitCode, Is.EqualTo(ExitCodes.Ok), baseStdin.ToString());
+        Assert.That(File.ReadAllBytes(restored), Is.EqualTo(File.ReadAllBytes(_tuned)));
+
+        CliResult twice = await CliHarness.RunAsync(File.ReadAllBytes(_tuned), "delta", "-", "--base", "-", "-o", Path.Combine(_dir, "y.z4delta"));
+        Assert.That(twice.ExitCode, Is.EqualTo(ExitCodes.Usage), twice.ToString());
+        Assert.That(twice.Error, Does.Contain("only one input can come from standard input"));
+    }
+
+    [Test]
+    public async Task Undelta_WrongBaseToStdout_WritesNothingToStdout()
+    {
+        string delta = Path.Combine(_dir, "tuned.z4delta");
+        Assert.That((await CliHarness.RunAsync("delta", _tuned, "--base", _base, "-o", delta, "-q")).ExitCode, Is.EqualTo(ExitCodes.Ok));
+        CliResult wrong = await CliHarness.RunAsync("undelta", delta, "--base", _tuned2, "-o", "-");
+        Assert.That(wrong.ExitCode, Is.EqualTo(ExitCodes.BadInput), wrong.ToString());
+        Assert.That(wrong.Stdout, Is.Empty);
+        Assert.That(wrong.Error, Does.Contain(DeltaCodec.InspectFile(delta).BaseModelSha256));
+    }
+
+    [Test]
+    public async Task Undelta_TruncatedDelta_ExitsWith2NamingTheFileAndWritesNothing()
+    {
+        string delta = Path.Combine(_dir, "tuned.z4delta");
+        Assert.That((await CliHarness.RunAsync("delta", _tuned, "--base", _base, "-o", delta, "-q")).ExitCode, Is.EqualTo(ExitCodes.Ok));
+        byte[] bytes = File.ReadAllBytes(delta);
+        string truncated = Path.Combine(_dir, "truncated.z4delta");
+        File.WriteAllBytes(truncated, bytes[..(bytes.Length - 100)]);
+        string restored = Path.Combine(_dir, "restored.safetensors");
+        CliResult result = await CliHarness.RunAsync("undelta", truncated, "--base", _base, "-o", restored);
+        Assert.That(result.ExitCode, Is.EqualTo(ExitCodes.BadInput), result.ToString());
+        Assert.That(result.Error, Does.Contain("truncated.z4delta"));
+        Assert.That(File.Exists(restored), Is.False);
+        Assert.That(Directory.GetFiles(_dir, "*.tmp*"), Is.Empty);
+    }
+
+    [Test]
+    public async Task Undelta_BaseTensorOfAnotherShape_ExitsWith2NamingTheTensorAndDigestAndWritesNothing()
+    {
+        string delta = Path.Combine(_dir, "tuned.z4delta");
+        Assert.That((await CliHarness.RunAsync("delta", _tuned, "--base", _base, "-o", delta, "-q")).ExitCode, Is.EqualTo(ExitCodes.Ok));
+
+        // The same base with one tensor reshaped (same bytes, another shape).
+        var model = new Dictionary<string, Tensor>(SafeTensorsCompat.LoadFile(_base));
+        string name = model.Keys.First(k => model[k].Shape.Count == 2);
+        Tensor original = model[name];
+        model[name] = new Tensor(original.DType, [original.Shape[1], original.Shape[0]], original.Data.ToArray());
+        string reshaped = Path.Combine(_dir, "reshaped.safetensors");
+        SafeTensorsCompat.SaveFile(model, reshaped, new Dictionary<string, string> { ["format"] = "pt" }, new SaveOptions { Format = StorageFormat.SafeTensors });
+
+        string restored = Path.Combine(_dir, "restored.safetensors");
+        CliResult result = await CliHarness.RunAsync("undelta", delta, "--base", reshaped, "-o", restored);
+        Assert.That(result.ExitCode, Is.EqualTo(ExitCodes.BadInput), result.ToString());
+        ModelDeltaInfo info = DeltaCodec.InspectFile(delta);
+        string digest = info.Tensors.First(t => t.BaseTensor == name).BaseSha256!;
+        Assert.That(result.Error, Does.Contain(info.BaseModelSha256).And.Contain($"'{name}'").And.Contain(digest));
+        Assert.That(File.Exists(restored), Is.False);
+    }
 }

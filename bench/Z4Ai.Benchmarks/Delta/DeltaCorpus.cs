@@ -3,9 +3,11 @@ using System.Buffers.Binary;
 using System.Diagnostics;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using System.Security.Cryptography;
 using Z4Ai.Codecs;
 using Z4Ai.Delta;
 using Z4Ai.Entropy;
+using Z4Ai.Integrity;
 
 namespace Z4Ai.Benchmarks.Delta;
 
@@ -13,7 +15,7 @@ namespace Z4Ai.Benchmarks.Delta;
 /// Ratio table for checkpoint deltas on synthetic consecutive checkpoints, then model-level deltas on the same
 /// checkpoints as files and on the real checkpoint pairs of the shared sample folder (<see cref="ModelDeltaCorpus"/>).
 /// Not BenchmarkDotNet: one timed pass per cell, so the whole run stays around a minute. Run with
-/// <c>dotnet run -c Release --project bench/Z4Ai.Benchmarks -- delta-corpus [--size-mib N] [--seed N] [--effort Fast|Default|Max] [--data DIR] [--large-mib N]</c>.
+/// <c>dotnet run -c Release --project bench/Z4Ai.Benchmarks -- delta-corpus [--size-mib N] [--seed N] [--effort Fast|Default|Max] [--data DIR] [--large-mib N] [--rows PART,PART] [--synthetic-only | --real-only]</c>.
 /// </summary>
 /// <remarks>
 /// Weights are Gaussian (std 0.02, a typical initialisation scale). Sparse rows move the given fraction of BF16
@@ -34,8 +36,28 @@ public static class DeltaCorpus
         var effort = CompressionEffort.Default;
         string? data = null;
         int largeMib = 64;
-        for (int i = 0; i + 1 < args.Length; i++)
+        string? rows = null;
+        bool syntheticOnly = false;
+        bool realOnly = false;
+        for (int i = 0; i < args.Length; i++)
         {
+            if (args[i] == "--synthetic-only")
+            {
+                syntheticOnly = true;
+                continue;
+            }
+
+            if (args[i] == "--real-only")
+            {
+                realOnly = true;
+                continue;
+            }
+
+            if (i + 1 >= args.Length)
+            {
+                break;
+            }
+
             if (args[i] == "--size-mib")
             {
                 sizeMib = int.Parse(args[++i]);
@@ -56,10 +78,20 @@ public static class DeltaCorpus
             {
                 largeMib = int.Parse(args[++i]);
             }
+            else if (args[i] == "--rows")
+            {
+                rows = args[++i];
+            }
         }
 
         int bytes = sizeMib << 20;
         PrintMachine();
+        if (realOnly)
+        {
+            ModelDeltaCorpus.RealPairs(data, effort);
+            return 0;
+        }
+
         Console.WriteLine($"effort {effort}; target alone = one TensorCodec frame at that effort; zstd -N of XOR = the codec's ZstdBackend at level N over the whole XOR");
         Console.WriteLine();
         Warmup();
@@ -72,12 +104,17 @@ public static class DeltaCorpus
         }
 
         byte[] reference = ToBf16(master);
-        Console.WriteLine($"| checkpoint step ({sizeMib} MiB) | values changed | target alone: ratio, MB/s | zstd -3 of XOR: ratio, MB/s | zstd -19 of XOR: ratio | Z4Ai delta: ratio, enc MB/s, dec MB/s | vs zstd -19 | delta modes |");
-        Console.WriteLine("| --- | --- | --- | --- | --- | --- | --- | --- |");
+        Console.WriteLine($"| checkpoint step ({sizeMib} MiB) | values changed | information bound: bits per value, ratio | target alone | zstd -19 of XOR | xz -9 of XOR | **Z4Ai delta** | vs zstd -19 | of the bound | enc MB/s | dec MB/s (SHA-256 of reference and result): wall, per CPU-s | dec MB/s (SHA-256 of result only): wall, per CPU-s | delta modes |");
+        Console.WriteLine("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
         var checkpoints = new List<(string Name, byte[] Current, byte[] Reference, DType DType)>();
         foreach (double fraction in new[] { 0.01, 0.05, 0.20 })
         {
             checkpoints.Add(($"BF16, {fraction:P0} of weights step 1-3 ulp", SparseSteps(reference, fraction, random), reference, DType.BF16));
+        }
+
+        foreach (double fraction in new[] { 0.01, 0.05, 0.20 })
+        {
+            checkpoints.Add(($"BF16, {fraction:P0} of FP32 weights + N(0, 1e-4), rounded", ToBf16(Nudge(master, fraction, random)), reference, DType.BF16));
         }
 
         float[] stepped = AdamWStep(master, random);
@@ -90,9 +127,21 @@ public static class DeltaCorpus
         checkpoints.Add(("F32 master weights, AdamW step on every weight", MemoryMarshal.AsBytes(stepped32.AsSpan()).ToArray(), MemoryMarshal.AsBytes(master32.AsSpan()).ToArray(), DType.F32));
         foreach ((string name, byte[] current, byte[] basis, DType dtype) in checkpoints)
         {
-            Row(name, current, basis, dtype, effort);
+            // --rows keeps the rows whose name contains one of its comma-separated parts (the data is generated the
+            // same way whatever is kept, so a row's numbers do not depend on the filter).
+            if (rows is null || rows.Split(',').Any(part => name.Contains(part, StringComparison.OrdinalIgnoreCase)))
+            {
+                Row(name, current, basis, dtype, effort);
+            }
         }
 
+        if (syntheticOnly)
+        {
+            return 0;
+        }
+
+        Console.WriteLine();
+        Console.WriteLine($"SHA-256 alone over {sizeMib} MiB: {mb(bytes) / Time(() => SHA256.HashData(reference)):F0} MB/s (the floor under every decode figure above)");
         Console.WriteLine();
         KernelThroughput(reference, adam);
         Console.WriteLine();
@@ -100,59 +149,173 @@ public static class DeltaCorpus
         Console.WriteLine();
         ModelDeltaCorpus.RealPairs(data, effort);
         return 0;
+
+        static double mb(long n) => n / 1e6;
     }
 
     private static void Row(string name, byte[] current, byte[] reference, DType dtype, CompressionEffort effort)
     {
         double mb = current.Length / 1e6;
         int elementSize = dtype.ElementSize();
-        long changed = 0;
-        for (int i = 0; i < current.Length; i += elementSize)
-        {
-            if (!current.AsSpan(i, elementSize).SequenceEqual(reference.AsSpan(i, elementSize)))
-            {
-                changed++;
-            }
-        }
+        (long changed, double boundBits) = InformationBound(current, reference, elementSize);
+        long elements = current.Length / elementSize;
 
-        var sw = Stopwatch.StartNew();
         var alone = new ArrayBufferWriter<byte>(current.Length + 64);
         TensorCodec.Encode(current, dtype, effort, alone);
-        double aloneSeconds = sw.Elapsed.TotalSeconds;
 
-        sw.Restart();
         byte[] xor = new byte[current.Length];
         DeltaKernels.Xor(current, reference, xor);
-        byte[] zstd = new byte[ZstdBackend.GetMaxCompressedLength(xor.Length)];
-        int zstdLength = ZstdBackend.Compress(xor, zstd, 3);
-        double xorSeconds = sw.Elapsed.TotalSeconds;
-
         byte[] zstd19 = new byte[ZstdBackend.GetMaxCompressedLength(xor.Length)];
         int zstd19Length = ZstdBackend.Compress(xor, zstd19, 19);
+        long xzLength = Xz(xor);
 
-        sw.Restart();
+        var sw = Stopwatch.StartNew();
         byte[] delta = DeltaCodec.Compress(current, reference, dtype, new DeltaOptions { Effort = effort });
         double encodeSeconds = sw.Elapsed.TotalSeconds;
-        sw.Restart();
         byte[] restored = DeltaCodec.Decompress(delta, reference);
-        double decodeSeconds = sw.Elapsed.TotalSeconds;
         if (!restored.AsSpan().SequenceEqual(current))
         {
             throw new InvalidOperationException($"{name}: the delta did not round-trip");
         }
 
+        // Best of three, wall clock and CPU time of the process (decoding is single-threaded): first the public
+        // Decompress, which hashes the reference to check it and the result to verify it; then with the reference's
+        // digest already known (as a model-level reader or the registry has it), which hashes only the result.
+        (double decodeSeconds, double decodeCpu) = TimeDecode(() => DeltaCodec.Decompress(delta, reference));
+        Sha256Digest referenceDigest = Sha256Digest.Compute(reference);
+        (double knownSeconds, double knownCpu) = TimeDecode(() => BufferDelta.Decode(delta, reference, referenceDigest));
+
         DeltaInfo info = DeltaCodec.Inspect(delta);
         string modes = string.Join(" ", Enum.GetValues<DeltaChunkMode>()
             .Where(m => info.CountChunks(m) > 0)
             .Select(m => $"{info.CountChunks(m)} {m.ToString().ToLowerInvariant()}"));
+        double boundBytes = boundBits / 8;
         Console.WriteLine(
-            $"| {name} | {100.0 * changed / (current.Length / elementSize):F1}% "
-            + $"| {Ratio(current.Length, alone.WrittenCount)}, {mb / aloneSeconds:F0} "
-            + $"| {Ratio(current.Length, zstdLength)}, {mb / xorSeconds:F0} "
+            $"| {name} | {100.0 * changed / elements:F2}% "
+            + $"| {boundBits / elements:F3}, {current.Length / boundBytes:F1}x "
+            + $"| {Ratio(current.Length, alone.WrittenCount)} "
             + $"| {Ratio(current.Length, zstd19Length)} "
-            + $"| **{Ratio(current.Length, delta.Length)}**, {mb / encodeSeconds:F0}, {mb / decodeSeconds:F0} "
+            + $"| {(xzLength > 0 ? Ratio(current.Length, xzLength) : "n/a")} "
+            + $"| **{Ratio(current.Length, delta.Length)}** "
             + $"| {(double)zstd19Length / delta.Length:F2}x smaller "
+            + $"| {100.0 * boundBytes / delta.Length:F0}% "
+            + $"| {mb / encodeSeconds:F0} "
+            + $"| {mb / decodeSeconds:F0}, {mb / Math.Max(decodeCpu, 1e-6):F0} "
+            + $"| {mb / knownSeconds:F0}, {mb / Math.Max(knownCpu, 1e-6):F0} "
             + $"| {modes} |");
+    }
+
+    /// <summary>
+    /// The information in the change, as an order-0 bound: which elements changed (the binary entropy of the measured
+    /// fraction, per element) plus, per changed element, the empirical entropy of its step (the zigzagged difference
+    /// of the order-preserving integers). A coder that also knows the reference (its exponent, say) can go a little
+    /// below this when the step size depends on it.
+    /// </summary>
+    internal static (long Changed, double Bits) InformationBound(byte[] current, byte[] reference, int elementSize)
+    {
+        var histogram = new Dictionary<ulong, long>();
+        long changed = 0;
+        long elements = current.Length / elementSize;
+        for (long i = 0; i < elements; i++)
+        {
+            ulong c = ReadLane(current, i, elementSize);
+            ulong r = ReadLane(reference, i, elementSize);
+            if (c == r)
+            {
+                continue;
+            }
+
+            changed++;
+            ulong step = Zigzag(Ordered(c, elementSize) - Ordered(r, elementSize), elementSize);
+            histogram[step] = histogram.GetValueOrDefault(step) + 1;
+        }
+
+        double p = (double)changed / elements;
+        double positions = p is 0 or 1 ? 0 : elements * (-(p * Math.Log2(p)) - ((1 - p) * Math.Log2(1 - p)));
+        double steps = 0;
+        foreach (long count in histogram.Values)
+        {
+            steps -= count * Math.Log2((double)count / changed);
+        }
+
+        return (changed, positions + steps);
+
+        static ulong ReadLane(byte[] buffer, long index, int size) => size == 2
+            ? BinaryPrimitives.ReadUInt16LittleEndian(buffer.AsSpan((int)(index * 2)))
+            : BinaryPrimitives.ReadUInt32LittleEndian(buffer.AsSpan((int)(index * 4)));
+
+        static ulong Ordered(ulong x, int size)
+        {
+            ulong sign = 1UL << ((size * 8) - 1);
+            ulong mask = (sign << 1) - 1;
+            return (x & sign) != 0 ? x ^ mask : x ^ sign;
+        }
+
+        static ulong Zigzag(ulong d, int size)
+        {
+            ulong sign = 1UL << ((size * 8) - 1);
+            ulong mask = (sign << 1) - 1;
+            d &= mask;
+            return ((d << 1) ^ ((d & sign) != 0 ? mask : 0)) & mask;
+        }
+    }
+
+    /// <summary>The size of <c>xz -9</c> of <paramref name="data"/>, or -1 when no xz is on the path.</summary>
+    private static long Xz(byte[] data)
+    {
+        try
+        {
+            var start = new ProcessStartInfo("xz", "-9 -T1 -c")
+            {
+                RedirectStandardInput = true,
+                RedirectStandardOutput = true,
+                UseShellExecute = false,
+            };
+            using Process process = Process.Start(start)!;
+            Task<long> reading = Task.Run(() =>
+            {
+                long n = 0;
+                byte[] buffer = new byte[1 << 16];
+                int read;
+                while ((read = process.StandardOutput.BaseStream.Read(buffer)) > 0)
+                {
+                    n += read;
+                }
+
+                return n;
+            });
+            process.StandardInput.BaseStream.Write(data);
+            process.StandardInput.Close();
+            long length = reading.Result;
+            process.WaitForExit();
+            return process.ExitCode == 0 ? length : -1;
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            return -1;
+        }
+    }
+
+    private static (double Wall, double Cpu) TimeDecode(Action decode)
+    {
+        double wall = double.MaxValue;
+        double cpuSeconds = double.MaxValue;
+        for (int i = 0; i < 3; i++)
+        {
+            TimeSpan cpu = CpuTime();
+            var sw = Stopwatch.StartNew();
+            decode();
+            wall = Math.Min(wall, sw.Elapsed.TotalSeconds);
+            cpuSeconds = Math.Min(cpuSeconds, (CpuTime() - cpu).TotalSeconds);
+        }
+
+        return (wall, cpuSeconds);
+    }
+
+    private static TimeSpan CpuTime()
+    {
+        using Process process = Process.GetCurrentProcess();
+        return process.TotalProcessorTime;
     }
 
     internal static string Ratio(long raw, long stored) => $"{(double)raw / stored:F1}x";
@@ -242,6 +405,25 @@ public static class DeltaCorpus
         }
 
         return current;
+    }
+
+    /// <summary>
+    /// The z4ai (Python) project's checkpoint-delta test generator: a <paramref name="fraction"/> of the FP32 weights
+    /// move by N(0, 1e-4); the caller rounds to BF16, so many of those moves stay inside one BF16 step and only part of
+    /// the fraction shows up as changed values.
+    /// </summary>
+    private static float[] Nudge(float[] master, double fraction, Random random)
+    {
+        float[] next = (float[])master.Clone();
+        for (int i = 0; i < next.Length; i++)
+        {
+            if (random.NextDouble() < fraction)
+            {
+                next[i] += 1e-4f * Gaussian(random);
+            }
+        }
+
+        return next;
     }
 
     private static float[] AdamWStep(float[] master, Random random)

@@ -30,43 +30,69 @@ internal static class UndeltaCommand
         {
             string[] chain = parse.GetValue(deltas)!;
             string basePath = parse.GetValue(@base)!;
-            bool lossy = chain.Length == 1 && File.Exists(chain[0]) && LossyDelta.IsLossyDelta(chain[0]);
-            string outputPath = parse.GetValue(output) ?? (lossy ? LossyDeltaCli.DefaultUndeltaOutput(chain[0]) : DefaultOutput(chain[^1]));
-            if (chain.Contains(CommonOptions.StdioName) || basePath == CommonOptions.StdioName || outputPath == CommonOptions.StdioName)
+            bool lossy = chain.Length == 1 && chain[0] != CommonOptions.StdioName && File.Exists(chain[0]) && LossyDelta.IsLossyDelta(chain[0]);
+            string outputPath = parse.GetValue(output)
+                ?? (lossy ? LossyDeltaCli.DefaultUndeltaOutput(chain[0]) : chain[^1] == CommonOptions.StdioName ? CommonOptions.StdioName : DefaultOutput(chain[^1]));
+            DeltaCommand.RequireOneStdin([.. chain, basePath]);
+            if (lossy && (basePath == CommonOptions.StdioName || outputPath == CommonOptions.StdioName))
             {
-                throw new CliUsageException("undelta reads and writes files; standard streams are not supported");
+                throw new CliUsageException("a lossy delta is reconstructed from and into files: pass files, not -");
             }
 
-            foreach (string path in chain)
-            {
-                DeltaCommand.RequireFile(path);
-            }
-
-            DeltaCommand.RequireFile(basePath);
             CommonOptions.EnsureCanWrite(outputPath, parse.GetValue(force));
+            bool toStdout = outputPath == CommonOptions.StdioName;
             var clock = Stopwatch.StartNew();
-            if (lossy)
+            long restored;
+
+            // A delta keeps its index at its end and the base is read at random offsets, so an input on standard input
+            // is first copied to a temporary file. The target is rebuilt and verified in a temporary file before any
+            // byte reaches standard output, so a failed check writes nothing there either.
+            var spooled = new List<SpooledInput>(chain.Length + 1);
+            try
             {
-                // A lossy delta rebuilds its reconstruction (checked tensor by tensor against the recorded digests), not the target.
-                LossyDelta.Reconstruct(chain[0], basePath, outputPath, new ThrottledProgress(context.Error, parse.GetValue(quiet)));
+                string[] links = new string[chain.Length];
+                for (int i = 0; i < chain.Length; i++)
+                {
+                    spooled.Add(CommonOptions.OpenInput(context, chain[i]));
+                    links[i] = spooled[^1].Path;
+                }
+
+                spooled.Add(CommonOptions.OpenInput(context, basePath));
+                string baseFile = spooled[^1].Path;
+                using var written = new StdoutStaging(context, outputPath);
+                if (lossy)
+                {
+                    // A lossy delta rebuilds its reconstruction (checked tensor by tensor against the recorded digests), not the target.
+                    LossyDelta.Reconstruct(links[0], baseFile, written.Path, new ThrottledProgress(context.Error, parse.GetValue(quiet)));
+                }
+                else
+                {
+                    DeltaCodec.DecompressChain(links, baseFile, written.Path, new ThrottledProgress(context.Error, parse.GetValue(quiet)));
+                }
+
+                restored = new FileInfo(written.Path).Length;
+                written.Commit();
             }
-            else
+            finally
             {
-                DeltaCodec.DecompressChain(chain, basePath, outputPath, new ThrottledProgress(context.Error, parse.GetValue(quiet)));
+                foreach (SpooledInput input in spooled)
+                {
+                    input.Dispose();
+                }
             }
 
-            long restored = new FileInfo(outputPath).Length;
+            TextWriter summary = toStdout ? context.Error : context.Output;
             if (!parse.GetValue(quiet))
             {
                 string links = chain.Length == 1 ? chain[0] : $"{chain.Length} deltas ({chain[0]} .. {chain[^1]})";
-                context.Output.WriteLine(lossy
+                summary.WriteLine(lossy
                     ? $"{links} on {basePath} -> {outputPath}: reconstructed {Units.Bytes(restored)} (lossy: an approximation of the target), every tensor verified"
                     : $"{links} on {basePath} -> {outputPath}: restored {Units.Bytes(restored)}, every tensor verified");
             }
 
             if (parse.GetValue(stats))
             {
-                context.Output.WriteLine($"time: {clock.Elapsed.TotalSeconds:0.000} s, {Units.Rate(restored, clock.Elapsed)}, peak memory: {Units.Bytes(CompressCommand.PeakMemory())}");
+                summary.WriteLine($"time: {clock.Elapsed.TotalSeconds:0.000} s, {Units.Rate(restored, clock.Elapsed)}, peak memory: {Units.Bytes(CompressCommand.PeakMemory())}");
             }
 
             return ExitCodes.Ok;

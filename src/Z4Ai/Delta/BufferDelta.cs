@@ -34,6 +34,15 @@ internal static class BufferDelta
     /// <summary>The most bytes a chunk entry adds beyond its codec frame: the mode byte and the frame-length varint.</summary>
     public const int MaxChunkOverhead = 1 + 5;
 
+    /// <summary>Sparse is tried only when at most one element in this many changed.</summary>
+    internal const int SparseMaxDensity = 2;
+
+    /// <summary>
+    /// Below <see cref="CompressionEffort.Max"/>, a sparse payload at most 1/this of the chunk skips coding the Xor and
+    /// Subtract candidates: at that density they do not come close.
+    /// </summary>
+    internal const int SparseSkipRatio = 64;
+
     /// <summary>
     /// Encodes <paramref name="current"/> as a delta against <paramref name="reference"/> and appends the frame to
     /// <paramref name="output"/>.
@@ -83,7 +92,28 @@ internal static class BufferDelta
                 best.Clear();
                 TensorCodec.Encode(chunk, dtype, effort, best);
                 DeltaChunkMode mode = DeltaChunkMode.Scratch;
-                if (overlap > 0)
+                bool sparseWon = false;
+                if (canSubtract && overlap == length && SparseDelta.Supports(laneSize, length))
+                {
+                    // Cheap to try (one scan plus work per change), and far smaller than any whole-chunk transform
+                    // when few elements changed. Dense changes are left to the plane-split codec, which decodes faster.
+                    int changes = SparseDelta.CountChanges(chunk, reference.Slice(offset, length), laneSize);
+                    if (changes <= length / laneSize / SparseMaxDensity)
+                    {
+                        candidate.Clear();
+                        Span<byte> room = candidate.GetSpan(best.WrittenCount)[..best.WrittenCount];
+                        int written = SparseDelta.Encode(chunk, reference.Slice(offset, length), laneSize, ordered, changes, room);
+                        if (written >= 0 && written < best.WrittenCount)
+                        {
+                            best.Clear();
+                            best.Write(room[..written]);
+                            mode = DeltaChunkMode.Sparse;
+                            sparseWon = written <= length / SparseSkipRatio;
+                        }
+                    }
+                }
+
+                if (overlap > 0 && !(sparseWon && effort != CompressionEffort.Max))
                 {
                     Span<byte> buffer = transformed.AsSpan(0, length);
                     ReadOnlySpan<byte> basis = reference.Slice(offset, overlap);
@@ -194,6 +224,11 @@ internal static class BufferDelta
             if (chunk.Mode == DeltaChunkMode.Copy)
             {
                 reference.Slice((int)chunk.Offset, chunk.Length).CopyTo(target);
+            }
+            else if (chunk.Mode == DeltaChunkMode.Sparse)
+            {
+                reference.Slice((int)chunk.Offset, chunk.Length).CopyTo(target);
+                SparseDelta.Decode(chunk.Frame, target, laneSize, ordered, chunk.Index);
             }
             else
             {

@@ -29,7 +29,7 @@ internal readonly ref struct DeltaChunk
 
     public DeltaChunkMode Mode { get; }
 
-    /// <summary>The chunk's codec frame; empty for <see cref="DeltaChunkMode.Copy"/>.</summary>
+    /// <summary>The chunk's codec frame (the sparse payload for <see cref="DeltaChunkMode.Sparse"/>); empty for <see cref="DeltaChunkMode.Copy"/>.</summary>
     public ReadOnlySpan<byte> Frame { get; }
 }
 
@@ -40,13 +40,15 @@ internal readonly ref struct DeltaChunk
 /// <remarks>
 /// The rules: the mode is defined; Copy lies wholly inside the reference; Xor and Subtract have at least one
 /// reference byte to work against, and Subtract only for dtypes with lanes; the frame fits in what remains and its
-/// own header declares exactly the chunk length. After the last chunk nothing may remain.
+/// own header declares exactly the chunk length. Sparse lies wholly inside the reference, covers whole lanes of a
+/// dtype with lanes, and declares 1 to (elements) changes. After the last chunk nothing may remain.
 /// </remarks>
 internal ref struct DeltaChunkReader
 {
     private readonly DeltaHeader _header;
     private readonly int _count;
     private readonly bool _canSubtract;
+    private readonly int _laneSize;
     private SpanReader _reader;
     private int _index;
 
@@ -64,7 +66,7 @@ internal ref struct DeltaChunkReader
         }
 
         _count = (int)count;
-        _canSubtract = DeltaLanes.TryGetSubtractLanes(header.DType, out _, out _);
+        _canSubtract = DeltaLanes.TryGetSubtractLanes(header.DType, out _laneSize, out _);
         _index = 0;
     }
 
@@ -109,6 +111,17 @@ internal ref struct DeltaChunkReader
             case DeltaChunkMode.Xor or DeltaChunkMode.Subtract or DeltaChunkMode.Scratch:
                 frame = ReadFrame(length);
                 break;
+            case DeltaChunkMode.Sparse:
+                if (overlap != length || !_canSubtract || !SparseDelta.Supports(_laneSize, length))
+                {
+                    ThrowHelper.CorruptFrame(
+                        $"chunk {_index} is a sparse delta, which needs the whole chunk inside the reference and whole {_header.DType.GetName()} lanes "
+                        + $"({length} bytes at {offset}, reference {_header.ReferenceLength} bytes)",
+                        at);
+                }
+
+                frame = ReadSparse(length / _laneSize);
+                break;
             default:
                 ThrowHelper.CorruptFrame($"chunk {_index} has unknown mode {mode}", at);
                 break;
@@ -117,6 +130,15 @@ internal ref struct DeltaChunkReader
         chunk = new DeltaChunk(_index, offset, length, overlap, (DeltaChunkMode)mode, frame);
         _index++;
         return true;
+    }
+
+    private ReadOnlySpan<byte> ReadSparse(int elements)
+    {
+        int at = _reader.Position;
+        int payloadLength = _reader.ReadVarInt32(_reader.Remaining);
+        ReadOnlySpan<byte> payload = _reader.ReadBytes(payloadLength);
+        SparseDelta.ReadCount(payload, elements, _index, at);
+        return payload;
     }
 
     private ReadOnlySpan<byte> ReadFrame(int length)

@@ -80,7 +80,7 @@ internal sealed class ModelDeltaLinkSource : ModelDeltaSource
             }
             else if (!actual.SameLayout(expected.DType, expected.Shape) || actual.Length != expected.Length)
             {
-                problem = $"its tensor '{expected.Name}' is {actual.Describe()}, expected {expected.Describe()}";
+                problem = $"its tensor '{expected.Name}' is {actual.Describe()}, expected {expected.Describe()} with SHA-256 {expected.Digest}";
             }
             else if (actual.Digest != expected.Digest)
             {

@@ -52,7 +52,10 @@ public class DeltaHostileTests
         DeltaInfo info = DeltaCodec.Inspect(Sample);
         Assert.That(info.CountChunks(DeltaChunkMode.Copy), Is.GreaterThanOrEqualTo(2));
         Assert.That(info.CountChunks(DeltaChunkMode.Scratch), Is.GreaterThanOrEqualTo(1));
-        Assert.That(info.CountChunks(DeltaChunkMode.Xor) + info.CountChunks(DeltaChunkMode.Subtract), Is.GreaterThanOrEqualTo(3));
+        Assert.That(info.CountChunks(DeltaChunkMode.Sparse), Is.GreaterThanOrEqualTo(1));
+        Assert.That(
+            info.CountChunks(DeltaChunkMode.Xor) + info.CountChunks(DeltaChunkMode.Subtract) + info.CountChunks(DeltaChunkMode.Sparse),
+            Is.GreaterThanOrEqualTo(3));
         Assert.That(DeltaCodec.Decompress(Sample, Reference), Is.EqualTo(Current));
     }
 
