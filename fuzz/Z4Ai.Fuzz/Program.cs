@@ -1,6 +1,7 @@
 // The Z4Ai fuzzing host (run by scripts/fuzz.sh under afl-fuzz, after SharpFuzz instrumented Z4Ai.dll).
 //   Z4Ai.Fuzz TARGET             afl persistent mode: one input per iteration, from afl's shared memory
 //   Z4Ai.Fuzz seed DIR           writes valid inputs for every target to DIR/TARGET/
+//   Z4Ai.Fuzz dos DIR            writes the denial-of-service payloads (kept in tests/Z4Ai.Tests/TestData/hostile)
 //   Z4Ai.Fuzz replay TARGET FILE...   runs files through a target outside afl (non-zero exit on a crash)
 //   Z4Ai.Fuzz targets            lists the targets
 using SharpFuzz;
@@ -8,7 +9,7 @@ using Z4Ai.Fuzz;
 
 if (args.Length == 0)
 {
-    Console.Error.WriteLine($"usage: Z4Ai.Fuzz TARGET | seed DIR | replay TARGET FILE... | targets   (targets: {string.Join(", ", FuzzTargets.Names)})");
+    Console.Error.WriteLine($"usage: Z4Ai.Fuzz TARGET | seed DIR | dos DIR | replay TARGET FILE... | targets   (targets: {string.Join(", ", FuzzTargets.Names)})");
     return 2;
 }
 
@@ -23,6 +24,9 @@ switch (args[0])
             FuzzSeeds.Write(seedTargets, args[1]);
         }
 
+        return 0;
+    case "dos" when args.Length == 2:
+        FuzzPayloads.Write(args[1]);
         return 0;
     case "replay" when args.Length >= 3:
         using (var targets = new FuzzTargets())
