@@ -7,21 +7,22 @@ namespace Z4Ai.Fuzz;
 /// <summary>
 /// The denial-of-service payloads kept under tests/Z4Ai.Tests/TestData/hostile/: small files that declare huge sizes,
 /// huge counts or overlapping ranges. Each must be refused with a Z4AiException before anything large is allocated.
-/// Written by <c>Z4Ai.Fuzz dos DIR</c>; the files are committed, this is how they were made.
+/// Written by <c>Z4Ai.Fuzz dos DIR</c>; the files are committed, this is how they were made. Each name starts with the
+/// <see cref="Z4AiErrorKind"/> its reader must raise.
 /// </summary>
 internal static class FuzzPayloads
 {
     public static void Write(string dir)
     {
         Directory.CreateDirectory(dir);
-        File.WriteAllBytes(Path.Combine(dir, "DoS_OverlappingTensors_4096OnOneRange.safetensors"), OverlappingTensors(4096));
-        File.WriteAllBytes(Path.Combine(dir, "DoS_ShapeBytesOverflow_F32FourDims2pow20.safetensors"), SafeTensors(
+        File.WriteAllBytes(Path.Combine(dir, "InvalidOffset_DoSOverlappingTensors4096OnOneRange.safetensors"), OverlappingTensors(4096));
+        File.WriteAllBytes(Path.Combine(dir, "ValidationOverflow_DoSShapeBytesF32FourDims2pow20.safetensors"), SafeTensors(
             "{\"w\":{\"dtype\":\"F32\",\"shape\":[1048576,1048576,1048576,1048576],\"data_offsets\":[0,4]}}", 4));
-        File.WriteAllBytes(Path.Combine(dir, "DoS_ContainerIndexDeclares2pow40Tensors.z4ai"), ContainerWithIndex(Index(1L << 40)));
-        File.WriteAllBytes(Path.Combine(dir, "DoS_ContainerIndexLengthAbove1GiB.z4ai"), ContainerFooterOnly(indexLength: (1L << 30) + 1));
-        File.WriteAllBytes(Path.Combine(dir, "DoS_CodecFrameDeclares2pow62Bytes.frame"), CodecFrame(1L << 62, rank: 0));
-        File.WriteAllBytes(Path.Combine(dir, "DoS_CodecFrameShapeOverflows.frame"), CodecFrame(16, rank: 4));
-        File.WriteAllBytes(Path.Combine(dir, "DoS_DeltaTargetLength2pow62.delta"), DeltaFrame(1L << 62));
+        File.WriteAllBytes(Path.Combine(dir, "InvalidContainer_DoSIndexDeclares2pow40Tensors.z4ai"), ContainerWithIndex(Index(1L << 40)));
+        File.WriteAllBytes(Path.Combine(dir, "LimitExceeded_DoSIndexLengthAbove1GiB.z4ai"), ContainerFooterOnly(indexLength: (1L << 30) + 1));
+        File.WriteAllBytes(Path.Combine(dir, "CorruptFrame_DoSDeclares2pow62Bytes.frame"), CodecFrame(1L << 62, rank: 0));
+        File.WriteAllBytes(Path.Combine(dir, "CorruptFrame_DoSShapeOverflows.frame"), CodecFrame(16, rank: 4));
+        File.WriteAllBytes(Path.Combine(dir, "CorruptFrame_DoSTargetLength2pow62.delta"), DeltaFrame(1L << 62));
     }
 
     /// <summary>A valid-looking safetensors header whose tensors all claim the same four data bytes.</summary>

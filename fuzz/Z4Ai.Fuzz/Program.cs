@@ -5,6 +5,7 @@
 //   Z4Ai.Fuzz replay TARGET FILE...   runs files through a target outside afl (non-zero exit on a crash)
 //   Z4Ai.Fuzz targets            lists the targets
 using SharpFuzz;
+using Z4Ai;
 using Z4Ai.Fuzz;
 
 if (args.Length == 0)
@@ -63,8 +64,12 @@ static int Replay(FuzzTargets targets, string target, IEnumerable<string> files)
     {
         try
         {
-            bool accepted = targets.TryRun(target, File.ReadAllBytes(file));
-            Console.WriteLine($"{(accepted ? "accepted" : "refused ")} {Path.GetFileName(file)}");
+            targets.Run(target, File.ReadAllBytes(file));
+            Console.WriteLine($"accepted {Path.GetFileName(file)}");
+        }
+        catch (Z4AiException ex)
+        {
+            Console.WriteLine($"refused  {Path.GetFileName(file)}: {ex.Kind}: {ex.Message}");
         }
         catch (Exception ex)
         {
