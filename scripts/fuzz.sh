@@ -3,6 +3,7 @@
 #
 #   scripts/fuzz.sh TARGET [SECONDS]      fuzz one target (default 60 s)
 #   scripts/fuzz.sh all [SECONDS]         fuzz every target in turn, SECONDS each
+#   scripts/fuzz.sh T1,T2 [SECONDS]       fuzz the listed targets in turn
 #   scripts/fuzz.sh list                  print the targets
 #
 # Targets: safetensors container codec delta z4delta z4al manifest archive.
@@ -23,11 +24,11 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPE
 target="${1:-}"
 seconds="${2:-60}"
 if [ -z "$target" ] || [ "$target" = "-h" ] || [ "$target" = "--help" ]; then
-  sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'
   exit 2
 fi
 if [ "$target" = "list" ]; then printf '%s\n' "${targets[@]}"; exit 0; fi
-if [ "$target" = "all" ]; then selected=("${targets[@]}"); else selected=("$target"); fi
+if [ "$target" = "all" ]; then selected=("${targets[@]}"); else IFS=',' read -r -a selected <<<"$target"; fi
 for t in "${selected[@]}"; do
   case " ${targets[*]} " in *" $t "*) ;; *) echo "fuzz: unknown target '$t' (expected: ${targets[*]} or all)" >&2; exit 2;; esac
 done
