@@ -95,9 +95,9 @@ for t in "${selected[@]}"; do
     continue
   fi
   ran=$((ran + 1))
-  stat() { grep -E "^$1 " "$stats" | sed 's/.*: *//'; }
-  execs=$(stat execs_done); eps=$(stat execs_per_sec); crashes=$(stat saved_crashes); hangs=$(stat saved_hangs)
-  paths=$(stat corpus_count)
+  field() { grep -E "^$1 " "$stats" | sed "s/.*: *//"; }
+  execs=$(field execs_done); eps=$(field execs_per_sec); crashes=$(field saved_crashes); hangs=$(field saved_hangs)
+  paths=$(field corpus_count)
   summary+=("$t: ${execs} execs (${eps}/s), corpus ${paths}, ${crashes:-0} crashes, ${hangs:-0} hangs")
   for c in "$out"/default/crashes/id*; do
     [ -f "$c" ] || continue
