@@ -250,10 +250,11 @@ public static class DeltaCodec
 
     /// <summary>
     /// Rebuilds the last checkpoint of a chain, as <see cref="DecompressChain(IReadOnlyList{string}, string, string, IProgress{ProgressInfo}?, CancellationToken)"/>,
-    /// refusing a chain longer than <see cref="ReadLimits.MaxDeltaChainDepth"/> or one that lists a file twice (a cycle).
+    /// refusing a chain longer than <see cref="ReadLimits.MaxDeltaChainDepth"/> before any file is read. A cycle (a delta
+    /// listed again after the model it rebuilds) fails the per-link base check as a broken chain.
     /// </summary>
     /// <exception cref="Z4AiFormatException">As for the overload without limits; also (<see cref="Z4AiErrorKind.LimitExceeded"/>)
-    /// a chain that is too deep, or (<see cref="Z4AiErrorKind.InvalidContainer"/>) one that repeats a file.</exception>
+    /// a chain that is too deep.</exception>
     public static void DecompressChain(
         IReadOnlyList<string> deltas,
         string rootBase,
@@ -269,15 +270,9 @@ public static class DeltaCodec
             throw new ArgumentException("a chain needs at least one delta", nameof(deltas));
         }
 
-        var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (string path in deltas)
         {
             ArgumentException.ThrowIfNullOrEmpty(path, nameof(deltas));
-            if (!seen.Add(Path.GetFullPath(path)))
-            {
-                throw new Z4AiFormatException(
-                    Z4AiErrorKind.InvalidContainer, "the chain lists this delta twice: a chain cannot loop back on itself", path);
-            }
         }
 
         if (deltas.Count > limits.MaxDeltaChainDepth)

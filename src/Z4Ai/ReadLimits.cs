@@ -78,7 +78,7 @@ public sealed class ReadLimits
         }
     }
 
-    /// <summary>The most links a delta chain may have (at least 1); a chain that lists one file twice is refused as cyclic.</summary>
+    /// <summary>The most links a delta chain may have (at least 1), checked before any link is read.</summary>
     public int MaxDeltaChainDepth
     {
         get => _maxDeltaChainDepth;

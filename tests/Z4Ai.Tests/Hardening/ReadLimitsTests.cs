@@ -90,12 +90,21 @@ public class ReadLimitsTests
     }
 
     [Test]
-    public void DecompressChain_ListsADeltaTwice_RefusedAsCyclic()
+    public void DecompressChain_ADeltaListedTwice_RefusedAsABrokenChain()
     {
-        string[] chain = ["one.z4delta", "two.z4delta", "./one.z4delta"];
-        var ex = Assert.Throws<Z4AiFormatException>(() => DeltaCodec.DecompressChain(chain, "missing-base.safetensors", "out.safetensors"));
-        Assert.That(ex!.Kind, Is.EqualTo(Z4AiErrorKind.InvalidContainer));
-        Assert.That(ex.Message, Does.Contain("twice"));
+        using var targets = new FuzzTargets();
+        string target = Path.Combine(targets.ScratchDirectory, "target.safetensors");
+        string delta = Path.Combine(targets.ScratchDirectory, "target.z4delta");
+        string output = Path.Combine(targets.ScratchDirectory, "out.safetensors");
+        SafeTensorsCompat.SaveFile(FuzzModels.FineTune(), target, FuzzModels.Metadata(), new SaveOptions { Format = StorageFormat.SafeTensors });
+        DeltaCodec.CompressFile(target, targets.BasePath, delta, new DeltaOptions { ChunkSize = 64 });
+        DeltaCodec.DecompressChain([delta], targets.BasePath, output);
+        Assert.That(File.ReadAllBytes(output), Is.EqualTo(File.ReadAllBytes(target)));
+        File.Delete(output);
+
+        var ex = Assert.Throws<Z4AiFormatException>(() => DeltaCodec.DecompressChain([delta, delta], targets.BasePath, output));
+        Assert.That(ex!.Kind, Is.EqualTo(Z4AiErrorKind.ReferenceMismatch));
+        Assert.That(File.Exists(output), Is.False);
     }
 
     [Test]
