@@ -5,7 +5,7 @@ namespace Z4Ai;
 
 /// <summary>
 /// Lossless deltas between two versions of a buffer (a tensor in consecutive checkpoints) or of a whole model file
-/// (<see cref="CompressFile"/>, <see cref="DecompressFile"/>, <see cref="DecompressChain"/>, <see cref="InspectFile"/>):
+/// (<see cref="CompressFile"/>, <see cref="DecompressFile"/>, <see cref="DecompressChain(IReadOnlyList{string}, string, string, IProgress{ProgressInfo}?, CancellationToken)"/>, <see cref="InspectFile"/>):
 /// the delta costs only what changed, rebuilds the new version byte for byte, and refuses to apply to any reference
 /// but its own.
 /// </summary>
@@ -247,9 +247,26 @@ public static class DeltaCodec
         string rootBase,
         string output,
         IProgress<ProgressInfo>? progress = null,
+        CancellationToken cancellationToken = default) =>
+        DecompressChain(deltas, rootBase, output, ReadLimits.Default, progress, cancellationToken);
+
+    /// <summary>
+    /// Rebuilds the last checkpoint of a chain, as <see cref="DecompressChain(IReadOnlyList{string}, string, string, IProgress{ProgressInfo}?, CancellationToken)"/>,
+    /// refusing a chain longer than <see cref="ReadLimits.MaxDeltaChainDepth"/> before any file is read. A cycle (a delta
+    /// listed again after the model it rebuilds) fails the per-link base check as a broken chain.
+    /// </summary>
+    /// <exception cref="Z4AiFormatException">As for the overload without limits; also (<see cref="Z4AiErrorKind.LimitExceeded"/>)
+    /// a chain that is too deep.</exception>
+    public static void DecompressChain(
+        IReadOnlyList<string> deltas,
+        string rootBase,
+        string output,
+        ReadLimits limits,
+        IProgress<ProgressInfo>? progress = null,
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(deltas);
+        ArgumentNullException.ThrowIfNull(limits);
         if (deltas.Count == 0)
         {
             throw new ArgumentException("a chain needs at least one delta", nameof(deltas));
@@ -258,6 +275,12 @@ public static class DeltaCodec
         foreach (string path in deltas)
         {
             ArgumentException.ThrowIfNullOrEmpty(path, nameof(deltas));
+        }
+
+        if (deltas.Count > limits.MaxDeltaChainDepth)
+        {
+            throw new Z4AiFormatException(
+                Z4AiErrorKind.LimitExceeded, $"the chain has {deltas.Count} deltas, more than the read limit of {limits.MaxDeltaChainDepth}", deltas[0]);
         }
 
         ArgumentException.ThrowIfNullOrEmpty(rootBase);

@@ -100,6 +100,14 @@ public static class SafeTensorsCompat
         return LoadAll(reader, CancellationToken.None);
     }
 
+    /// <summary>Loads every tensor from bytes, refusing a file that exceeds <paramref name="limits"/>.</summary>
+    /// <exception cref="Z4AiFormatException">The bytes are malformed, or (<see cref="Z4AiErrorKind.LimitExceeded"/>) over a limit.</exception>
+    public static IReadOnlyDictionary<string, Tensor> Load(ReadOnlyMemory<byte> data, ReadLimits limits)
+    {
+        using SafeTensorsReader reader = Open(data.AsStream(), limits);
+        return LoadAll(reader, CancellationToken.None);
+    }
+
     /// <summary>Loads every tensor from a seekable stream holding a plain safetensors file or a container.</summary>
     public static IReadOnlyDictionary<string, Tensor> Load(Stream source)
     {
@@ -138,6 +146,23 @@ public static class SafeTensorsCompat
     {
         ArgumentNullException.ThrowIfNull(source);
         return new SafeTensorsReader(TensorFile.Open(source, leaveOpen, displayName: null));
+    }
+
+    /// <summary>Opens a file for lazy reads, refusing one that exceeds <paramref name="limits"/> before allocating for it.</summary>
+    /// <exception cref="Z4AiFormatException">The header or index is malformed, or (<see cref="Z4AiErrorKind.LimitExceeded"/>) over a limit.</exception>
+    public static SafeTensorsReader Open(string path, ReadLimits limits)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        ArgumentNullException.ThrowIfNull(limits);
+        return new SafeTensorsReader(TensorFile.Open(path, limits));
+    }
+
+    /// <summary>Opens a seekable stream for lazy reads, refusing a file that exceeds <paramref name="limits"/>.</summary>
+    public static SafeTensorsReader Open(Stream source, ReadLimits limits, bool leaveOpen = false)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        ArgumentNullException.ThrowIfNull(limits);
+        return new SafeTensorsReader(TensorFile.Open(source, leaveOpen, displayName: null, limits));
     }
 
     /// <summary>Opens a file for lazy reads on the thread pool.</summary>

@@ -135,14 +135,15 @@ internal sealed class ContainerIndex
     /// Parses and validates an index that starts at file offset <paramref name="indexOffset"/>; the data section is
     /// <c>[HeaderLength, indexOffset)</c>. Errors are <see cref="Z4AiFormatException"/> with absolute file offsets.
     /// </summary>
-    public static ContainerIndex Parse(ReadOnlySpan<byte> index, long indexOffset)
+    public static ContainerIndex Parse(ReadOnlySpan<byte> index, long indexOffset, ReadLimits? limits = null)
     {
+        limits ??= ReadLimits.Default;
         string? current = null;
         var chunksByOffset = new Dictionary<long, ContainerChunk>();
         ContainerIndex result;
         try
         {
-            result = ParseCore(index, indexOffset, chunksByOffset, ref current);
+            result = ParseCore(index, indexOffset, chunksByOffset, limits, ref current);
         }
         catch (Z4AiFormatException ex)
         {
@@ -154,7 +155,8 @@ internal sealed class ContainerIndex
         return result;
     }
 
-    private static ContainerIndex ParseCore(ReadOnlySpan<byte> index, long indexOffset, Dictionary<long, ContainerChunk> chunksByOffset, ref string? current)
+    private static ContainerIndex ParseCore(
+        ReadOnlySpan<byte> index, long indexOffset, Dictionary<long, ContainerChunk> chunksByOffset, ReadLimits limits, ref string? current)
     {
         var reader = new SpanReader(index, Z4AiErrorKind.InvalidContainer);
         uint chunkSizeRaw = reader.ReadUInt32();
@@ -168,12 +170,22 @@ internal sealed class ContainerIndex
             Fail(Z4AiErrorKind.InvalidContainer, $"chunk size {chunkSizeRaw} is not a power of two from {ContainerFormat.MinChunkSize} to {ContainerFormat.MaxChunkSize}", 0);
         }
 
+        if (chunkSizeRaw > (uint)limits.MaxChunkBytes)
+        {
+            Fail(Z4AiErrorKind.LimitExceeded, $"chunk size {chunkSizeRaw} exceeds the read limit of {limits.MaxChunkBytes}", 0);
+        }
+
         int chunkSize = (int)chunkSizeRaw;
         int countAt = reader.Position;
         ulong count = reader.ReadVarUInt64();
         if (count > (ulong)(reader.Remaining / ContainerFormat.MinEntryLength))
         {
             Fail(Z4AiErrorKind.InvalidContainer, $"index declares {count} tensors but its remaining {reader.Remaining} bytes hold at most {reader.Remaining / ContainerFormat.MinEntryLength}", countAt);
+        }
+
+        if (count > (ulong)limits.MaxTensorCount)
+        {
+            Fail(Z4AiErrorKind.LimitExceeded, $"index declares {count} tensors, more than the read limit of {limits.MaxTensorCount}", countAt);
         }
 
         var entries = new ContainerEntry[(int)count];

@@ -21,10 +21,10 @@ internal sealed class ContainerReader : IDisposable
     private readonly ReadOnlyDictionary<string, string>? _metadata;
     private bool _disposed;
 
-    private ContainerReader(ContainerSource source)
+    private ContainerReader(ContainerSource source, ReadLimits limits)
     {
         _source = source;
-        _index = LoadIndex(source);
+        _index = LoadIndex(source, limits);
         _tensors = Array.AsReadOnly(_index.Entries);
         _byName = new Dictionary<string, ContainerEntry>(_index.Entries.Length, StringComparer.Ordinal);
         foreach (ContainerEntry entry in _index.Entries)
@@ -70,7 +70,7 @@ internal sealed class ContainerReader : IDisposable
     public static ContainerReader Open(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        return Open(ContainerSource.OpenFile(path));
+        return Open(ContainerSource.OpenFile(path), ReadLimits.Default);
     }
 
     /// <summary>Reads a container from a readable, seekable stream (reads are serialised on it).</summary>
@@ -79,15 +79,20 @@ internal sealed class ContainerReader : IDisposable
     /// <param name="displayName">A name for error messages, such as the original path.</param>
     /// <exception cref="ArgumentException">The stream cannot read or seek.</exception>
     /// <exception cref="Z4AiFormatException">The stream does not hold a valid container.</exception>
-    public static ContainerReader Open(Stream seekableStream, bool leaveOpen = false, string? displayName = null)
+    public static ContainerReader Open(Stream seekableStream, bool leaveOpen = false, string? displayName = null) =>
+        Open(seekableStream, leaveOpen, displayName, ReadLimits.Default);
+
+    /// <summary>Reads a container from a readable, seekable stream, refusing what exceeds <paramref name="limits"/>.</summary>
+    public static ContainerReader Open(Stream seekableStream, bool leaveOpen, string? displayName, ReadLimits limits)
     {
+        ArgumentNullException.ThrowIfNull(limits);
         ArgumentNullException.ThrowIfNull(seekableStream);
         if (!seekableStream.CanRead || !seekableStream.CanSeek)
         {
             throw new ArgumentException("a container is read at random offsets; the stream must be readable and seekable", nameof(seekableStream));
         }
 
-        return Open(ContainerSource.FromStream(seekableStream, leaveOpen, displayName));
+        return Open(ContainerSource.FromStream(seekableStream, leaveOpen, displayName), limits);
     }
 
     /// <summary>Looks a tensor up by name.</summary>
@@ -309,11 +314,11 @@ internal sealed class ContainerReader : IDisposable
         }
     }
 
-    private static ContainerReader Open(ContainerSource source)
+    private static ContainerReader Open(ContainerSource source, ReadLimits limits)
     {
         try
         {
-            return new ContainerReader(source);
+            return new ContainerReader(source, limits);
         }
         catch (Z4AiFormatException ex) when (ex.FilePath is null && source.DisplayName is not null)
         {
@@ -327,7 +332,7 @@ internal sealed class ContainerReader : IDisposable
         }
     }
 
-    private static ContainerIndex LoadIndex(ContainerSource source)
+    private static ContainerIndex LoadIndex(ContainerSource source, ReadLimits limits)
     {
         long length = source.Length;
         string? file = source.DisplayName;
@@ -371,6 +376,12 @@ internal sealed class ContainerReader : IDisposable
                 Z4AiErrorKind.LimitExceeded, $"the index is {indexLength} bytes, more than the {ContainerFormat.MaxIndexLength} allowed", file, offset: footerOffset + 16);
         }
 
+        if (indexLength > (ulong)limits.MaxIndexBytes)
+        {
+            throw new Z4AiFormatException(
+                Z4AiErrorKind.LimitExceeded, $"the index is {indexLength} bytes, more than the read limit of {limits.MaxIndexBytes}", file, offset: footerOffset + 16);
+        }
+
         if (indexOffset < ContainerFormat.HeaderLength || indexOffset > (ulong)footerOffset || (ulong)footerOffset - indexOffset != indexLength)
         {
             throw new Z4AiFormatException(
@@ -390,7 +401,7 @@ internal sealed class ContainerReader : IDisposable
                 throw new Z4AiFormatException(Z4AiErrorKind.InvalidContainer, "the index checksum does not match", file, offset: (long)indexOffset);
             }
 
-            return ContainerIndex.Parse(span, (long)indexOffset);
+            return ContainerIndex.Parse(span, (long)indexOffset, limits);
         }
         finally
         {

@@ -14,12 +14,19 @@ internal sealed class PlainTensorFile : TensorFile
     private readonly Lock _gate = new();
     private long _bytesRead;
 
-    public PlainTensorFile(Stream stream, bool leaveOpen, string? displayName)
+    public PlainTensorFile(Stream stream, bool leaveOpen, string? displayName, ReadLimits? limits = null)
     {
+        limits ??= ReadLimits.Default;
         _stream = stream;
         _leaveOpen = leaveOpen;
         FilePath = displayName;
-        _header = SafeTensorsFormat.ReadHeader(stream);
+        _header = SafeTensorsFormat.ReadHeader(stream, limits.MaxHeaderBytes);
+        if (_header.Tensors.Count > limits.MaxTensorCount)
+        {
+            throw new Z4AiFormatException(
+                Z4AiErrorKind.LimitExceeded, $"the header declares {_header.Tensors.Count} tensors, more than the read limit of {limits.MaxTensorCount}", displayName, offset: 0);
+        }
+
         _bytesRead = _header.DataOffset;
         _tensors = new TensorInfo[_header.Tensors.Count];
         _index = new Dictionary<string, TensorInfo>(_tensors.Length, StringComparer.Ordinal);

@@ -21,7 +21,9 @@ internal abstract class TensorFile : IDisposable
     /// <summary>The number of bytes read from the underlying file so far.</summary>
     public abstract long BytesRead { get; }
 
-    public static TensorFile Open(string path)
+    public static TensorFile Open(string path) => Open(path, ReadLimits.Default);
+
+    public static TensorFile Open(string path, ReadLimits limits)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         FileStream stream;
@@ -36,7 +38,7 @@ internal abstract class TensorFile : IDisposable
 
         try
         {
-            return Open(stream, leaveOpen: false, path);
+            return Open(stream, leaveOpen: false, path, limits);
         }
         catch
         {
@@ -45,8 +47,9 @@ internal abstract class TensorFile : IDisposable
         }
     }
 
-    public static TensorFile Open(Stream stream, bool leaveOpen, string? displayName)
+    public static TensorFile Open(Stream stream, bool leaveOpen, string? displayName, ReadLimits? limits = null)
     {
+        limits ??= ReadLimits.Default;
         ArgumentNullException.ThrowIfNull(stream);
         if (!stream.CanSeek || !stream.CanRead)
         {
@@ -61,10 +64,10 @@ internal abstract class TensorFile : IDisposable
         {
             if (ContainerReader.HasMagic(head[..n]))
             {
-                return new ContainerTensorFile(ContainerReader.Open(stream, leaveOpen, displayName));
+                return new ContainerTensorFile(ContainerReader.Open(stream, leaveOpen, displayName, limits));
             }
 
-            return new PlainTensorFile(stream, leaveOpen, displayName);
+            return new PlainTensorFile(stream, leaveOpen, displayName, limits);
         }
         catch (Z4AiFormatException ex) when (displayName is not null && ex.FilePath is null)
         {
