@@ -35,9 +35,11 @@ if [ "$build" = 1 ]; then
 fi
 echo "crash: kills $kills, seed $seed, writers $writers, nice $priority; load: $(uptime | sed 's/.*load average/load average/')"
 start=$(date +%s)
+mkdir -p artifacts   # the full test output goes to artifacts/crash-last.log (ignored by git)
 set +e
 nice -n "$priority" dotnet test tests/Z4Ai.Cli.Tests --no-build --filter "$filter" \
-  --logger "console;verbosity=normal" 2>&1 | grep -E '^(crash|concurrency):|Passed|Failed|Total|error|Expected|But was' | awk '!seen[$0]++'
+  --logger "console;verbosity=normal" 2>&1 | tee artifacts/crash-last.log \
+  | grep --line-buffered -E '^(crash|concurrency):|Passed|Failed|Total|error|Expected|But was' | awk '!seen[$0]++ { print; fflush() }'
 status=${PIPESTATUS[0]}
 set -e
 echo "crash: $(( $(date +%s) - start )) s; load: $(uptime | sed 's/.*load average/load average/')"

@@ -57,18 +57,19 @@ public class CrashConsistencyTests
         string basePath = Save("base.safetensors", _base);
         ModelRegistry.Init(new LocalBlobStore(registryDir), basePath, "base");
         var expected = new Dictionary<string, string> { ["base"] = basePath };
+        var parents = new Dictionary<string, string>();
 
         // Calibrate each operation once, run to its end: the kill instants are drawn from [0, duration).
         var window = new Dictionary<Operation, int>();
         string calibrationModel = Save("calibration.safetensors", DemoModelFamily.CreateFineTune(_base, 0.3, 999));
         window[Operation.Add] = Calibrate(await CliProcess.RunAsync("registry", "add", registryDir, calibrationModel, "--name", "calibration", "--parent", "base", "-q"));
         expected["calibration"] = calibrationModel;
+        parents["calibration"] = "base";
         window[Operation.Compress] = Calibrate(await CliProcess.RunAsync("compress", calibrationModel, "-o", Path.Combine(_dir, "calibration.z4ai"), "-q"));
         window[Operation.Gc] = Calibrate(await CliProcess.RunAsync("registry", "gc", registryDir, "--grace", "0"));
 
         var killedBy = new Dictionary<Operation, int> { [Operation.Add] = 0, [Operation.Gc] = 0, [Operation.Compress] = 0 };
         var finishedBy = new Dictionary<Operation, int> { [Operation.Add] = 0, [Operation.Gc] = 0, [Operation.Compress] = 0 };
-        var streak = new Dictionary<Operation, int> { [Operation.Add] = 0, [Operation.Gc] = 0, [Operation.Compress] = 0 };
         int published = 0;
         int tempsLeft = 0;
         int killed = 0;
@@ -89,6 +90,7 @@ public class CrashConsistencyTests
             int instant = rng.Next(window[op]);
             string name = $"r{runs}";
             string? model = null;
+            string parentOf = "base";
             string? compressDir = null;
             string[] args;
             switch (op)
@@ -96,17 +98,19 @@ public class CrashConsistencyTests
                 case Operation.Add:
                     // Fresh content every run, so every add does the full work.
                     model = Save($"{name}.safetensors", DemoModelFamily.CreateFineTune(_base, 0.3, (ulong)(1000 + runs)));
-                    string parent = expected.Keys.ElementAt(rng.Next(expected.Count));
-                    args = ["registry", "add", registryDir, model, "--name", name, "--parent", parent, "-q"];
+                    parentOf = expected.Keys.ElementAt(rng.Next(expected.Count));
+                    args = ["registry", "add", registryDir, model, "--name", name, "--parent", parentOf, "-q"];
                     break;
                 case Operation.Gc:
-                    // Give gc garbage to collect: remove a version (run to its end) first, when there is one to spare.
-                    string[] removable = [.. expected.Keys.Where(k => k != "base")];
+                    // Give gc garbage to collect: remove a leaf version first (no other version names it as parent),
+                    // when there are enough to spare.
+                    string[] removable = [.. expected.Keys.Where(k => k != "base" && !parents.ContainsValue(k))];
                     if (removable.Length > 2)
                     {
                         string victim = removable[rng.Next(removable.Length)];
                         ModelRegistry.Open(new LocalBlobStore(registryDir)).Remove(victim);
                         expected.Remove(victim);
+                        parents.Remove(victim);
                     }
 
                     args = ["registry", "gc", registryDir, "--grace", "0"];
@@ -125,20 +129,19 @@ public class CrashConsistencyTests
             {
                 killed++;
                 killedBy[op]++;
-                streak[op]++;
-                if (streak[op] >= 4)
-                {
-                    // The machine is slower than at calibration: keep the instants spread over a whole run.
-                    window[op] = window[op] * 3 / 2;
-                    streak[op] = 0;
-                }
+
+                // Still running at the instant: the run may take longer than the window (the machine got slower).
+                window[op] += window[op] / 8;
             }
             else
             {
                 CliRun run = await process.WaitAsync();
                 Assert.That(run.ExitCode, Is.EqualTo(0), $"{process.Arguments}\n{run}");
                 finishedBy[op]++;
-                streak[op] = 0;
+
+                // Finished before the instant: pull the window towards the real duration, so the instants keep
+                // spreading over whole runs as the load changes.
+                window[op] = (int)Math.Max(300, (window[op] + run.Milliseconds) / 2);
             }
 
             if (op == Operation.Compress)
@@ -150,6 +153,7 @@ public class CrashConsistencyTests
             {
                 // A killed add either published its version, complete, or nothing at all.
                 expected[name] = model!;
+                parents[name] = parentOf;
                 published++;
             }
             else if (op == Operation.Add)
