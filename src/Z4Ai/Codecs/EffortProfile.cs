@@ -50,27 +50,23 @@ internal sealed class EffortProfile
         AlwaysZstd = true,
     };
 
-    private static readonly EffortProfile s_archive = new()
-    {
-        Effort = CompressionEffort.Archive,
-        ZstdLevel = 19,
-        SmallStreamZstdLevel = 19,
-        EntropyGainPercent = 0,
-        AllowOrder1 = true,
-        Order1GainPercent = 0,
-        ContextMixingLimit = int.MaxValue,
-        ContextMixingGainPercent = 0,
-        TrustTransforms = false,
-        AlwaysZstd = true,
-        TryArchiveModel = true,
-    };
+    // Archive is Max plus the archival context model on symbol streams: it must never choose worse than Max.
+    private static readonly EffortProfile s_archive = s_max.WithArchiveModel();
 
     private EffortProfile()
     {
     }
 
+    private EffortProfile WithArchiveModel()
+    {
+        var copy = (EffortProfile)MemberwiseClone();
+        copy.Effort = CompressionEffort.Archive;
+        copy.TryArchiveModel = true;
+        return copy;
+    }
+
     /// <summary>The effort this profile implements.</summary>
-    public CompressionEffort Effort { get; private init; }
+    public CompressionEffort Effort { get; private set; }
 
     /// <summary>The zstd level of zstd leaves on long streams.</summary>
     public int ZstdLevel { get; private init; }
@@ -116,7 +112,7 @@ internal sealed class EffortProfile
     public bool TrustTransforms { get; private init; }
 
     /// <summary>Whether symbol streams are also coded with the archival context-mixing model (<see cref="ArchiveStreams"/>).</summary>
-    public bool TryArchiveModel { get; private init; }
+    public bool TryArchiveModel { get; private set; }
 
     /// <summary>The profile of an effort level.</summary>
     public static EffortProfile For(CompressionEffort effort) => effort switch
