@@ -7,7 +7,8 @@ namespace Z4Ai.Benchmarks.Lossy;
 /// The Pareto table of the lossy tiers on the built-in Fashion-MNIST task: per tier and setting, the delta's size
 /// against the lossless delta and the fine-tune in full, accuracy before and after on the 10,000 test images,
 /// prediction flips and the exact McNemar p-value. Run with
-/// <c>dotnet run -c Release --project bench/Z4Ai.Benchmarks -- lossy-pareto [--work DIR] [--data DIR] [--limit N]</c>.
+/// <c>dotnet run -c Release --project bench/Z4Ai.Benchmarks -- lossy-pareto [--work DIR] [--data DIR] [--limit N] [--int8-only]</c>
+/// (<c>--int8-only</c>: only the int8 budget and the predictions of its levels, no table).
 /// </summary>
 /// <remarks>
 /// The models are trained by <see cref="FashionMnistTask.TrainModels"/> (deterministic, reused when the recipe
@@ -22,6 +23,13 @@ public static class LossyPareto
         string work = Path.Combine(Path.GetTempPath(), "z4ai-lossy-pareto");
         string? data = null;
         int limit = 0;
+        bool int8Only = false;
+        if (args.Contains("--int8-only"))
+        {
+            int8Only = true;
+            args = args.Where(a => a != "--int8-only").ToArray();
+        }
+
         for (int i = 0; i + 1 < args.Length; i++)
         {
             switch (args[i])
@@ -63,6 +71,14 @@ public static class LossyPareto
         Console.WriteLine($"lossless delta: {losslessInfo.FileLength:N0} bytes ({(double)full / losslessInfo.FileLength:0.0}x smaller than the fine-tune)");
         Console.WriteLine();
 
+        if (int8Only)
+        {
+            // Only the int8 analysis: the int8 delta (uncertified), its budget and the predictions of its levels.
+            LossyDelta.Compress(fineTunePath, basePath, Path.Combine(work, "int8-per-row.z4al"), new LossyOptions { Tier = LossyTier.Int8, Effort = CompressionEffort.Max });
+            Int8Predictors.Run(basePath, fineTunePath, Int8Budget(basePath, fineTunePath, work, losslessInfo.FileLength));
+            return 0;
+        }
+
         ILossyCalibration calibration = FashionMnistTask.CreateCalibration(fineTunePath, 2000, data);
         var rows = new (string Label, LossyOptions Options)[]
         {
@@ -99,7 +115,9 @@ public static class LossyPareto
         }
 
         Console.WriteLine();
-        Int8Budget(basePath, fineTunePath, work, losslessInfo.FileLength);
+        double budget = Int8Budget(basePath, fineTunePath, work, losslessInfo.FileLength);
+        Console.WriteLine();
+        Int8Predictors.Run(basePath, fineTunePath, budget);
         Console.WriteLine();
         RegistryRows(basePath, fineTunePath, work, task, full);
         Console.WriteLine();
@@ -111,7 +129,7 @@ public static class LossyPareto
     /// Why int8 is about 3x, not 4x, smaller than the lossless delta: the bits per weight the int8 delta spends
     /// against the order-0 entropy of its levels (what any coder of independent symbols needs) and the budget 4x allows.
     /// </summary>
-    private static void Int8Budget(string basePath, string fineTunePath, string work, long losslessBytes)
+    private static double Int8Budget(string basePath, string fineTunePath, string work, long losslessBytes)
     {
         string path = Path.Combine(work, "int8-per-row.z4al");
         LossyDeltaInfo info = LossyDelta.Inspect(path);
@@ -160,6 +178,7 @@ public static class LossyPareto
             $"int8 delta {int8Bytes:N0} bytes = {(double)losslessBytes / int8Bytes:0.00}x smaller than the lossless delta ({losslessBytes:N0}); 4x allows {losslessBytes / 4:N0} bytes, "
             + $"i.e. at most {8.0 * ((losslessBytes / 4) - other) / weights:0.00} bits per int8 weight (the {other:N0} bytes of exact tensors, scales and index counted); "
             + $"the levels' order-0 entropy is {entropyBits / weights:0.00} bits");
+        return 8.0 * ((losslessBytes / 4) - other) / weights;
     }
 
     /// <summary>Empirical order-0 entropy in bits per symbol.</summary>
