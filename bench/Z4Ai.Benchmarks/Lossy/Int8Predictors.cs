@@ -21,7 +21,7 @@ internal static class Int8Predictors
 {
     private const int ImageSide = 28;
 
-    public static void Run(string basePath, string fineTunePath, double budgetBits)
+    public static void Run(string basePath, string fineTunePath, double budgetBits, long int8Bytes, long losslessBytes)
     {
         const string name = "fc1.weight";
         Tensor baseTensor = SafeTensorsCompat.LoadTensor(basePath, name);
@@ -52,7 +52,7 @@ internal static class Int8Predictors
         var results = new List<(string Label, double Total)>();
         Console.WriteLine($"Predictions of the int8 levels of {name} ({rows} x {cols}, {n:N0} weights), error bound s/2 kept; bits per weight:");
         Console.WriteLine();
-        Console.WriteLine("| prediction (error bound s/2 kept) | variance of d explained | residual order-0 entropy | residual coded (library coder) | adaptive, column context | side information | total (best of coded/adaptive + side) | escapes (\\|q\\| > 127) |");
+        Console.WriteLine("| prediction (error bound s/2 kept) | variance explained | residual order-0 entropy | residual coded (library coder) | adaptive, column context | side information | total (best of coded/adaptive + side) | escapes (\\|q\\| > 127) |");
         Console.WriteLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
         results.Add(Row("none (today's int8 levels)", levels, s, cols, 0, 0, 0));
 
@@ -142,6 +142,10 @@ internal static class Int8Predictors
             $"int8 predictions: best measured {best:0.00} bits per weight ({bestLabel}) against at most {budgetBits:0.00} for 4x; "
             + $"today {results[0].Total:0.00}. The quantizer's step is fixed by the error bound, so the rate is the residual's entropy "
             + $"and 4x needs a prediction whose residual costs {results[0].Total - budgetBits:0.00} bits less than the levels; the best found saves {results[0].Total - best:0.00}.");
+        long estimate = int8Bytes - (long)Math.Round((results[0].Total - best) * n / 8);
+        Console.WriteLine(
+            $"int8 delta with the best prediction: about {estimate:N0} bytes (today's {int8Bytes:N0} less {results[0].Total - best:0.00} bit per weight of {name}), "
+            + $"{(double)losslessBytes / estimate:0.00}x smaller than the lossless delta");
     }
 
     private static int At(int[] l, int r, int y, int x) =>

@@ -75,7 +75,8 @@ public static class LossyPareto
         {
             // Only the int8 analysis: the int8 delta (uncertified), its budget and the predictions of its levels.
             LossyDelta.Compress(fineTunePath, basePath, Path.Combine(work, "int8-per-row.z4al"), new LossyOptions { Tier = LossyTier.Int8, Effort = CompressionEffort.Max });
-            Int8Predictors.Run(basePath, fineTunePath, Int8Budget(basePath, fineTunePath, work, losslessInfo.FileLength));
+            double bitsBudget = Int8Budget(basePath, fineTunePath, work, losslessInfo.FileLength);
+            Int8Predictors.Run(basePath, fineTunePath, bitsBudget, LossyDelta.Inspect(Path.Combine(work, "int8-per-row.z4al")).FileLength, losslessInfo.FileLength);
             return 0;
         }
 
@@ -117,7 +118,7 @@ public static class LossyPareto
         Console.WriteLine();
         double budget = Int8Budget(basePath, fineTunePath, work, losslessInfo.FileLength);
         Console.WriteLine();
-        Int8Predictors.Run(basePath, fineTunePath, budget);
+        Int8Predictors.Run(basePath, fineTunePath, budget, LossyDelta.Inspect(Path.Combine(work, "int8-per-row.z4al")).FileLength, losslessInfo.FileLength);
         Console.WriteLine();
         RegistryRows(basePath, fineTunePath, work, task, full);
         Console.WriteLine();
