@@ -6,7 +6,8 @@ namespace Z4Ai.Benchmarks.Lossy;
 /// <summary>
 /// Measures, on the real fine-tune, what the int8 tier's levels would cost if they were coded after a prediction that
 /// keeps the tier's error bound (every reconstructed delta value within <c>s/2</c> of the true one, <c>s = max|d_row| / 127</c>):
-/// low-rank predictions <c>p = U Vᵀ</c> with the residual quantized on the same step, the base weights as a predictor,
+/// low-rank predictions <c>p = U Vᵀ</c> (factors stored, or a basis learned from the rows already decoded) with the
+/// residual quantized on the same step, the base weights as a predictor,
 /// per-column statistics as entropy-coder context, and predictions of each level from its neighbours in the 28×28
 /// input image (a row of <c>fc1.weight</c> is an image-shaped pattern), which leave the reconstruction unchanged.
 /// </summary>
@@ -65,6 +66,15 @@ internal static class Int8Predictors
             (float[] p, double explained) = LowRank(d, rows, cols, rank);
             int[] q = Quantize(d, p, s, cols);
             results.Add(Row($"low rank {rank} (U Vᵀ, factors in fp16)", q, s, cols, explained, 16.0 * rank * (rows + cols) / n, Escapes(q)));
+        }
+
+        // Low rank learned by the decoder: the basis is the top right singular vectors of the rows already decoded
+        // (recomputed every 16 rows), so only each row's coefficients (fp16) are side information.
+        foreach (int rank in new[] { 8, 16, 32 })
+        {
+            (float[] p, double explained) = BackwardLowRank(d, s, rows, cols, rank);
+            int[] q = Quantize(d, p, s, cols);
+            results.Add(Row($"low rank {rank}, basis from the rows already decoded (coefficients in fp16)", q, s, cols, explained, 16.0 * rank * rows / n, Escapes(q)));
         }
 
         // The base weights: per row, the least-squares multiple of the base row (decoupled weight decay would put -λw here).
@@ -373,6 +383,129 @@ internal static class Int8Predictors
         }
 
         return (p, 1 - (res / tot));
+    }
+
+    private static (float[] Prediction, double Explained) BackwardLowRank(float[] d, float[] s, int rows, int cols, int rank)
+    {
+        const int Block = 16;
+        float[] p = new float[d.Length];
+        double[] recon = new double[d.Length];
+        double res = 0;
+        double tot = 0;
+        double[] basis = [];
+        int k = 0;
+        for (int r = 0; r < rows; r++)
+        {
+            if (r % Block == 0 && r > 0)
+            {
+                // Right singular vectors of the decoded rows: subspace iteration on their Gram matrix in column space.
+                k = Math.Min(rank, r);
+                basis = TopRightVectors(recon, r, cols, k);
+            }
+
+            double[] coefficients = new double[k];
+            for (int m = 0; m < k; m++)
+            {
+                double acc = 0;
+                for (int j = 0; j < cols; j++)
+                {
+                    acc += d[(r * cols) + j] * basis[(m * cols) + j];
+                }
+
+                coefficients[m] = (double)(Half)acc;
+            }
+
+            for (int j = 0; j < cols; j++)
+            {
+                double acc = 0;
+                for (int m = 0; m < k; m++)
+                {
+                    acc += coefficients[m] * basis[(m * cols) + j];
+                }
+
+                int i = (r * cols) + j;
+                p[i] = (float)acc;
+                int level = s[r] == 0 ? 0 : (int)MathF.Round((d[i] - p[i]) / s[r], MidpointRounding.ToEven);
+                recon[i] = p[i] + (level * (double)s[r]);
+                double e = d[i] - acc;
+                res += e * e;
+                tot += (double)d[i] * d[i];
+            }
+        }
+
+        return (p, 1 - (res / tot));
+    }
+
+    private static double[] TopRightVectors(double[] x, int rows, int cols, int k)
+    {
+        double[] v = new double[k * cols];
+        for (int i = 0; i < v.Length; i++)
+        {
+            v[i] = (LossyQuantizer.Mix((ulong)i) >> 11) * (1.0 / (1UL << 53)) - 0.5;
+        }
+
+        double[] u = new double[rows];
+        double[] next = new double[k * cols];
+        for (int it = 0; it < 20; it++)
+        {
+            Array.Clear(next);
+            for (int m = 0; m < k; m++)
+            {
+                // next_m = Xᵀ X v_m
+                for (int r = 0; r < rows; r++)
+                {
+                    double acc = 0;
+                    for (int j = 0; j < cols; j++)
+                    {
+                        acc += x[(r * cols) + j] * v[(m * cols) + j];
+                    }
+
+                    u[r] = acc;
+                }
+
+                for (int r = 0; r < rows; r++)
+                {
+                    for (int j = 0; j < cols; j++)
+                    {
+                        next[(m * cols) + j] += x[(r * cols) + j] * u[r];
+                    }
+                }
+            }
+
+            // Gram-Schmidt.
+            for (int m = 0; m < k; m++)
+            {
+                for (int o = 0; o < m; o++)
+                {
+                    double dot = 0;
+                    for (int j = 0; j < cols; j++)
+                    {
+                        dot += next[(m * cols) + j] * next[(o * cols) + j];
+                    }
+
+                    for (int j = 0; j < cols; j++)
+                    {
+                        next[(m * cols) + j] -= dot * next[(o * cols) + j];
+                    }
+                }
+
+                double norm = 0;
+                for (int j = 0; j < cols; j++)
+                {
+                    norm += next[(m * cols) + j] * next[(m * cols) + j];
+                }
+
+                norm = Math.Sqrt(norm);
+                for (int j = 0; j < cols; j++)
+                {
+                    next[(m * cols) + j] = norm > 0 ? next[(m * cols) + j] / norm : 0;
+                }
+            }
+
+            (v, next) = (next, v);
+        }
+
+        return v;
     }
 
     private static (string, double) Row(string label, int[] q, float[] s, int cols, double explained, double side, int escapes)
