@@ -24,8 +24,24 @@ public static class ArchiveCorpus
     {
         int[] sizes = [10_000, 100_000, 1_000_000];
         int reps = 2;
+        string? only = null;
         for (int i = 0; i + 1 < args.Length; i++)
         {
+            if (args[i] == "--speed")
+            {
+                return Speed(args[++i], reps);
+            }
+
+            if (args[i] == "--sizes-only")
+            {
+                return SizesOnly(args[++i]);
+            }
+
+            if (args[i] == "--only")
+            {
+                only = args[++i];
+            }
+
             if (args[i] == "--sizes")
             {
                 sizes = args[++i].Split(',').Select(ParseSize).ToArray();
@@ -42,10 +58,14 @@ public static class ArchiveCorpus
         Console.WriteLine();
 
         var corpora = new List<(string Name, ArchivePreset Preset, byte[] Data)>();
-        Add(corpora, "prose", ArchivePreset.Prose, ProseFiles(), largest);
-        Add(corpora, "python", ArchivePreset.Code, PythonFiles(), largest);
-        Add(corpora, "csharp", ArchivePreset.Code, CSharpFiles(), largest);
-        Add(corpora, "json", ArchivePreset.Json, JsonFiles(), largest);
+        foreach ((string name, ArchivePreset preset, Func<List<string>> files) in Sources)
+        {
+            if (only is null || only.Split(',').Contains(name))
+            {
+                Add(corpora, name, preset, files(), largest);
+            }
+        }
+
         Console.WriteLine();
 
         bool zpaq = HasTool("zpaq");
@@ -97,6 +117,82 @@ public static class ArchiveCorpus
         Console.WriteLine("Sizes are bytes of the whole output (each tool's own container and checksums included). "
             + "MB/s are wall-clock for the primed archive (priming included, cached after the first call), best of the "
             + "repetitions: model = the context-mixing coder alone (ZstdLevel 0), archive = every block also tried with zstd -19.");
+        return 0;
+    }
+
+    private static readonly (string Name, ArchivePreset Preset, Func<List<string>> Files)[] Sources =
+    [
+        ("prose", ArchivePreset.Prose, ProseFiles),
+        ("python", ArchivePreset.Code, PythonFiles),
+        ("csharp", ArchivePreset.Code, CSharpFiles),
+        ("json", ArchivePreset.Json, JsonFiles),
+    ];
+
+    // The model alone on the first 1 MB of one corpus, no primer, one thread: size and thread CPU time each way.
+    private static int Speed(string name, int reps)
+    {
+        (string _, ArchivePreset preset, Func<List<string>> files) = Sources.First(s => s.Name == name);
+        var corpora = new List<(string, ArchivePreset, byte[])>();
+        Add(corpora, name, preset, files(), 1_000_000);
+        byte[] data = corpora[0].Item3.AsSpan(0, Math.Min(1_000_000, corpora[0].Item3.Length)).ToArray();
+        var options = new ArchiveOptions { Preset = preset, ZstdLevel = 0, UsePrimer = false, MaxDegreeOfParallelism = 1 };
+        for (int r = 0; r < Math.Max(1, reps); r++)
+        {
+            TimeSpan cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
+            var clock = Stopwatch.StartNew();
+            byte[] archive = ArchiveCodec.Compress(data, options);
+            double encodeWall = clock.Elapsed.TotalSeconds;
+            TimeSpan cpu1 = Process.GetCurrentProcess().TotalProcessorTime;
+            clock.Restart();
+            byte[] back = ArchiveCodec.Decompress(archive);
+            double decodeWall = clock.Elapsed.TotalSeconds;
+            TimeSpan cpu2 = Process.GetCurrentProcess().TotalProcessorTime;
+            if (!back.AsSpan().SequenceEqual(data))
+            {
+                throw new InvalidOperationException("round trip failed");
+            }
+
+            Console.WriteLine(
+                $"{name} {data.Length} B -> {archive.Length} B; encode {encodeWall:0.000} s wall, {(cpu1 - cpu0).TotalSeconds:0.000} s CPU"
+                + $" ({data.Length / (cpu1 - cpu0).TotalSeconds / 1e6:0.00} MB/s of CPU); decode {decodeWall:0.000} s wall,"
+                + $" {(cpu2 - cpu1).TotalSeconds:0.000} s CPU ({data.Length / (cpu2 - cpu1).TotalSeconds / 1e6:0.00} MB/s of CPU)");
+        }
+
+        return 0;
+    }
+
+    // Z4Ai's primed size alone for each corpus and size (no other tool), with the encoder's CPU time: a quick check.
+    private static int SizesOnly(string sizeList)
+    {
+        int[] sizes = sizeList.Split(',').Select(ParseSize).ToArray();
+        long total = 0;
+        foreach ((string name, ArchivePreset preset, Func<List<string>> files) in Sources)
+        {
+            var corpora = new List<(string, ArchivePreset, byte[])>();
+            Add(corpora, name, preset, files(), sizes.Max());
+            if (corpora.Count == 0)
+            {
+                continue;
+            }
+
+            byte[] all = corpora[0].Item3;
+            foreach (int size in sizes.Where(s => s <= all.Length))
+            {
+                byte[] data = all.AsSpan(0, size).ToArray();
+                TimeSpan cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
+                byte[] archive = ArchiveCodec.Compress(data, new ArchiveOptions { Preset = preset, ZstdLevel = 0, MaxDegreeOfParallelism = 1 });
+                TimeSpan cpu = Process.GetCurrentProcess().TotalProcessorTime - cpu0;
+                if (!ArchiveCodec.Decompress(archive).AsSpan().SequenceEqual(data))
+                {
+                    throw new InvalidOperationException("round trip failed");
+                }
+
+                total += archive.Length;
+                Console.WriteLine($"{name} {Size(size)}: {archive.Length} B primed, encode {cpu.TotalSeconds:0.000} s CPU");
+            }
+        }
+
+        Console.WriteLine($"total {total} B");
         return 0;
     }
 
