@@ -128,16 +128,18 @@ public static class ArchiveCorpus
         ("json", ArchivePreset.Json, JsonFiles),
     ];
 
-    // The model alone on the first 1 MB of one corpus, no primer, one thread: size and thread CPU time each way.
+    // The model alone on the first 1 MB of one corpus, no primer, one thread: size and process CPU time each way,
+    // model versions 1 (the baseline) and 2 alternating in the same run.
     private static int Speed(string name, int reps)
     {
         (string _, ArchivePreset preset, Func<List<string>> files) = Sources.First(s => s.Name == name);
         var corpora = new List<(string, ArchivePreset, byte[])>();
         Add(corpora, name, preset, files(), 1_000_000);
         byte[] data = corpora[0].Item3.AsSpan(0, Math.Min(1_000_000, corpora[0].Item3.Length)).ToArray();
-        var options = new ArchiveOptions { Preset = preset, ZstdLevel = 0, UsePrimer = false, MaxDegreeOfParallelism = 1 };
-        for (int r = 0; r < Math.Max(1, reps); r++)
+        for (int r = 0; r < Math.Max(1, reps) * 2; r++)
         {
+            byte version = (byte)(1 + (r % 2));
+            var options = new ArchiveOptions { Preset = preset, ZstdLevel = 0, UsePrimer = false, MaxDegreeOfParallelism = 1, ModelVersion = version };
             TimeSpan cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
             var clock = Stopwatch.StartNew();
             byte[] archive = ArchiveCodec.Compress(data, options);
@@ -152,10 +154,22 @@ public static class ArchiveCorpus
                 throw new InvalidOperationException("round trip failed");
             }
 
+            // Priming alone (what the first primed block of a process pays before coding, for a 10 KB file).
+            Primer? primer = Primer.ForPreset(preset, version);
+            string priming = string.Empty;
+            if (primer is not null)
+            {
+                var settings = ContextMixSettings.ForLength(preset, primer.Bytes.Length + 10_000L);
+                TimeSpan p0 = Process.GetCurrentProcess().TotalProcessorTime;
+                ISymbolModel model = SymbolModels.Create(SymbolModels.ContextMix(settings, version), primer.Bytes.Length + 10_000);
+                model.Learn(primer.Bytes);
+                priming = $"; priming on {primer.FullName} ({primer.Bytes.Length} B): {(Process.GetCurrentProcess().TotalProcessorTime - p0).TotalSeconds:0.000} s CPU";
+            }
+
             Console.WriteLine(
-                $"{name} {data.Length} B -> {archive.Length} B; encode {encodeWall:0.000} s wall, {(cpu1 - cpu0).TotalSeconds:0.000} s CPU"
+                $"{name} model v{version}: {data.Length} B -> {archive.Length} B; encode {encodeWall:0.000} s wall, {(cpu1 - cpu0).TotalSeconds:0.000} s CPU"
                 + $" ({data.Length / (cpu1 - cpu0).TotalSeconds / 1e6:0.00} MB/s of CPU); decode {decodeWall:0.000} s wall,"
-                + $" {(cpu2 - cpu1).TotalSeconds:0.000} s CPU ({data.Length / (cpu2 - cpu1).TotalSeconds / 1e6:0.00} MB/s of CPU)");
+                + $" {(cpu2 - cpu1).TotalSeconds:0.000} s CPU ({data.Length / (cpu2 - cpu1).TotalSeconds / 1e6:0.00} MB/s of CPU){priming}");
         }
 
         return 0;
