@@ -8,7 +8,9 @@ namespace Z4Ai.Benchmarks.Archival;
 /// The archival tier's ratio and speed table: prose, Python (and C# when the machine has enough of it) and JSON at
 /// 10 KB, 100 KB and 1 MB, taken from text installed on this machine, against <c>xz -9e</c>, <c>zstd -19</c> and
 /// <c>zstd -19 -D primer</c> (the same primer as a raw dictionary), all in the same run. Run with
-/// <c>dotnet run -c Release --project bench/Z4Ai.Benchmarks -- archive-corpus [--sizes 10K,100K,1M] [--reps N]</c>.
+/// <c>dotnet run -c Release --project bench/Z4Ai.Benchmarks -- archive-corpus [--sizes 10K,100K,1M] [--reps N] [--only prose,json]</c>.
+/// Quick modes: <c>--sizes-only 10K,100K,1M [--model-version 1|2]</c> prints Z4Ai's primed sizes alone, and
+/// <c>--speed prose [--reps N]</c> times model versions 1 and 2 alone (CPU time) on 1 MB of one corpus.
 /// </summary>
 /// <remarks>
 /// Corpora are discovered deterministically (sorted paths, concatenated until the largest size) and the runner
@@ -25,24 +27,28 @@ public static class ArchiveCorpus
         int[] sizes = [10_000, 100_000, 1_000_000];
         int reps = 2;
         string? only = null;
+        string? speed = null;
+        string? sizesOnly = null;
+        byte modelVersion = ContextMixModel.LatestVersion;
         for (int i = 0; i + 1 < args.Length; i++)
         {
             if (args[i] == "--speed")
             {
-                return Speed(args[++i], reps);
+                speed = args[++i];
             }
-
-            if (args[i] == "--sizes-only")
+            else if (args[i] == "--sizes-only")
             {
-                return SizesOnly(args[++i]);
+                sizesOnly = args[++i];
             }
-
-            if (args[i] == "--only")
+            else if (args[i] == "--model-version")
+            {
+                modelVersion = byte.Parse(args[++i]);
+            }
+            else if (args[i] == "--only")
             {
                 only = args[++i];
             }
-
-            if (args[i] == "--sizes")
+            else if (args[i] == "--sizes")
             {
                 sizes = args[++i].Split(',').Select(ParseSize).ToArray();
             }
@@ -50,6 +56,16 @@ public static class ArchiveCorpus
             {
                 reps = Math.Max(1, int.Parse(args[++i]));
             }
+        }
+
+        if (speed is not null)
+        {
+            return Speed(speed, reps);
+        }
+
+        if (sizesOnly is not null)
+        {
+            return SizesOnly(sizesOnly, modelVersion);
         }
 
         int largest = sizes.Max();
@@ -176,7 +192,7 @@ public static class ArchiveCorpus
     }
 
     // Z4Ai's primed size alone for each corpus and size (no other tool), with the encoder's CPU time: a quick check.
-    private static int SizesOnly(string sizeList)
+    private static int SizesOnly(string sizeList, byte modelVersion)
     {
         int[] sizes = sizeList.Split(',').Select(ParseSize).ToArray();
         long total = 0;
@@ -194,7 +210,7 @@ public static class ArchiveCorpus
             {
                 byte[] data = all.AsSpan(0, size).ToArray();
                 TimeSpan cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
-                byte[] archive = ArchiveCodec.Compress(data, new ArchiveOptions { Preset = preset, ZstdLevel = 0, MaxDegreeOfParallelism = 1 });
+                byte[] archive = ArchiveCodec.Compress(data, new ArchiveOptions { Preset = preset, ZstdLevel = 0, MaxDegreeOfParallelism = 1, ModelVersion = modelVersion });
                 TimeSpan cpu = Process.GetCurrentProcess().TotalProcessorTime - cpu0;
                 if (!ArchiveCodec.Decompress(archive).AsSpan().SequenceEqual(data))
                 {
