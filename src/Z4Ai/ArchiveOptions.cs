@@ -84,6 +84,12 @@ public sealed class ArchiveOptions
     }
 
     /// <summary>
+    /// The context-mixing model version encoders write (the newest by default); older versions stay available so
+    /// tests can reproduce archives written before a model change.
+    /// </summary>
+    internal byte ModelVersion { get; init; } = ContextMixModel.LatestVersion;
+
+    /// <summary>
     /// The most bytes a decoder will produce from one archive (default: no limit beyond the largest array for the
     /// in-memory forms); an archive that declares more is rejected before anything is allocated.
     /// </summary>

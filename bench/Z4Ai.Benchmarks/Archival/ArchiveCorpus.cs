@@ -8,7 +8,9 @@ namespace Z4Ai.Benchmarks.Archival;
 /// The archival tier's ratio and speed table: prose, Python (and C# when the machine has enough of it) and JSON at
 /// 10 KB, 100 KB and 1 MB, taken from text installed on this machine, against <c>xz -9e</c>, <c>zstd -19</c> and
 /// <c>zstd -19 -D primer</c> (the same primer as a raw dictionary), all in the same run. Run with
-/// <c>dotnet run -c Release --project bench/Z4Ai.Benchmarks -- archive-corpus [--sizes 10K,100K,1M] [--reps N]</c>.
+/// <c>dotnet run -c Release --project bench/Z4Ai.Benchmarks -- archive-corpus [--sizes 10K,100K,1M] [--reps N] [--only prose,json]</c>.
+/// Quick modes: <c>--sizes-only 10K,100K,1M [--model-version 1|2]</c> prints Z4Ai's primed sizes alone, and
+/// <c>--speed prose [--reps N]</c> times model versions 1 and 2 alone (CPU time) on 1 MB of one corpus.
 /// </summary>
 /// <remarks>
 /// Corpora are discovered deterministically (sorted paths, concatenated until the largest size) and the runner
@@ -24,9 +26,29 @@ public static class ArchiveCorpus
     {
         int[] sizes = [10_000, 100_000, 1_000_000];
         int reps = 2;
+        string? only = null;
+        string? speed = null;
+        string? sizesOnly = null;
+        byte modelVersion = ContextMixModel.LatestVersion;
         for (int i = 0; i + 1 < args.Length; i++)
         {
-            if (args[i] == "--sizes")
+            if (args[i] == "--speed")
+            {
+                speed = args[++i];
+            }
+            else if (args[i] == "--sizes-only")
+            {
+                sizesOnly = args[++i];
+            }
+            else if (args[i] == "--model-version")
+            {
+                modelVersion = byte.Parse(args[++i]);
+            }
+            else if (args[i] == "--only")
+            {
+                only = args[++i];
+            }
+            else if (args[i] == "--sizes")
             {
                 sizes = args[++i].Split(',').Select(ParseSize).ToArray();
             }
@@ -36,16 +58,30 @@ public static class ArchiveCorpus
             }
         }
 
+        if (speed is not null)
+        {
+            return Speed(speed, reps);
+        }
+
+        if (sizesOnly is not null)
+        {
+            return SizesOnly(sizesOnly, modelVersion);
+        }
+
         int largest = sizes.Max();
         Console.WriteLine($"machine: {Environment.ProcessorCount} cores, {System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture}, .NET {Environment.Version}, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}");
         Console.WriteLine($"tools: {Version("xz", "--version")}; {Version("zstd", "--version")}{(HasTool("zpaq") ? "; zpaq (-method 5)" : string.Empty)}");
         Console.WriteLine();
 
         var corpora = new List<(string Name, ArchivePreset Preset, byte[] Data)>();
-        Add(corpora, "prose", ArchivePreset.Prose, ProseFiles(), largest);
-        Add(corpora, "python", ArchivePreset.Code, PythonFiles(), largest);
-        Add(corpora, "csharp", ArchivePreset.Code, CSharpFiles(), largest);
-        Add(corpora, "json", ArchivePreset.Json, JsonFiles(), largest);
+        foreach ((string name, ArchivePreset preset, Func<List<string>> files) in Sources)
+        {
+            if (only is null || only.Split(',').Contains(name))
+            {
+                Add(corpora, name, preset, files(), largest);
+            }
+        }
+
         Console.WriteLine();
 
         bool zpaq = HasTool("zpaq");
@@ -97,6 +133,96 @@ public static class ArchiveCorpus
         Console.WriteLine("Sizes are bytes of the whole output (each tool's own container and checksums included). "
             + "MB/s are wall-clock for the primed archive (priming included, cached after the first call), best of the "
             + "repetitions: model = the context-mixing coder alone (ZstdLevel 0), archive = every block also tried with zstd -19.");
+        return 0;
+    }
+
+    private static readonly (string Name, ArchivePreset Preset, Func<List<string>> Files)[] Sources =
+    [
+        ("prose", ArchivePreset.Prose, ProseFiles),
+        ("python", ArchivePreset.Code, PythonFiles),
+        ("csharp", ArchivePreset.Code, CSharpFiles),
+        ("json", ArchivePreset.Json, JsonFiles),
+    ];
+
+    // The model alone on the first 1 MB of one corpus, no primer, one thread: size and process CPU time each way,
+    // model versions 1 (the baseline) and 2 alternating in the same run.
+    private static int Speed(string name, int reps)
+    {
+        (string _, ArchivePreset preset, Func<List<string>> files) = Sources.First(s => s.Name == name);
+        var corpora = new List<(string, ArchivePreset, byte[])>();
+        Add(corpora, name, preset, files(), 1_000_000);
+        byte[] data = corpora[0].Item3.AsSpan(0, Math.Min(1_000_000, corpora[0].Item3.Length)).ToArray();
+        for (int r = 0; r < Math.Max(1, reps) * 2; r++)
+        {
+            byte version = (byte)(1 + (r % 2));
+            var options = new ArchiveOptions { Preset = preset, ZstdLevel = 0, UsePrimer = false, MaxDegreeOfParallelism = 1, ModelVersion = version };
+            TimeSpan cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
+            var clock = Stopwatch.StartNew();
+            byte[] archive = ArchiveCodec.Compress(data, options);
+            double encodeWall = clock.Elapsed.TotalSeconds;
+            TimeSpan cpu1 = Process.GetCurrentProcess().TotalProcessorTime;
+            clock.Restart();
+            byte[] back = ArchiveCodec.Decompress(archive);
+            double decodeWall = clock.Elapsed.TotalSeconds;
+            TimeSpan cpu2 = Process.GetCurrentProcess().TotalProcessorTime;
+            if (!back.AsSpan().SequenceEqual(data))
+            {
+                throw new InvalidOperationException("round trip failed");
+            }
+
+            // Priming alone (what the first primed block of a process pays before coding, for a 10 KB file).
+            Primer? primer = Primer.ForPreset(preset, version);
+            string priming = string.Empty;
+            if (primer is not null)
+            {
+                var settings = ContextMixSettings.ForLength(preset, primer.Bytes.Length + 10_000L);
+                TimeSpan p0 = Process.GetCurrentProcess().TotalProcessorTime;
+                ISymbolModel model = SymbolModels.Create(SymbolModels.ContextMix(settings, version), primer.Bytes.Length + 10_000);
+                model.Learn(primer.Bytes);
+                priming = $"; priming on {primer.FullName} ({primer.Bytes.Length} B): {(Process.GetCurrentProcess().TotalProcessorTime - p0).TotalSeconds:0.000} s CPU";
+            }
+
+            Console.WriteLine(
+                $"{name} model v{version}: {data.Length} B -> {archive.Length} B; encode {encodeWall:0.000} s wall, {(cpu1 - cpu0).TotalSeconds:0.000} s CPU"
+                + $" ({data.Length / (cpu1 - cpu0).TotalSeconds / 1e6:0.00} MB/s of CPU); decode {decodeWall:0.000} s wall,"
+                + $" {(cpu2 - cpu1).TotalSeconds:0.000} s CPU ({data.Length / (cpu2 - cpu1).TotalSeconds / 1e6:0.00} MB/s of CPU){priming}");
+        }
+
+        return 0;
+    }
+
+    // Z4Ai's primed size alone for each corpus and size (no other tool), with the encoder's CPU time: a quick check.
+    private static int SizesOnly(string sizeList, byte modelVersion)
+    {
+        int[] sizes = sizeList.Split(',').Select(ParseSize).ToArray();
+        long total = 0;
+        foreach ((string name, ArchivePreset preset, Func<List<string>> files) in Sources)
+        {
+            var corpora = new List<(string, ArchivePreset, byte[])>();
+            Add(corpora, name, preset, files(), sizes.Max());
+            if (corpora.Count == 0)
+            {
+                continue;
+            }
+
+            byte[] all = corpora[0].Item3;
+            foreach (int size in sizes.Where(s => s <= all.Length))
+            {
+                byte[] data = all.AsSpan(0, size).ToArray();
+                TimeSpan cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
+                byte[] archive = ArchiveCodec.Compress(data, new ArchiveOptions { Preset = preset, ZstdLevel = 0, MaxDegreeOfParallelism = 1, ModelVersion = modelVersion });
+                TimeSpan cpu = Process.GetCurrentProcess().TotalProcessorTime - cpu0;
+                if (!ArchiveCodec.Decompress(archive).AsSpan().SequenceEqual(data))
+                {
+                    throw new InvalidOperationException("round trip failed");
+                }
+
+                total += archive.Length;
+                Console.WriteLine($"{name} {Size(size)}: {archive.Length} B primed, encode {cpu.TotalSeconds:0.000} s CPU");
+            }
+        }
+
+        Console.WriteLine($"total {total} B");
         return 0;
     }
 

@@ -36,10 +36,10 @@ internal sealed class ArchiveWriter : IDisposable
     public static ArchiveHeader Plan(ReadOnlySpan<byte> sample, long length, ArchiveOptions options)
     {
         ArchivePreset preset = options.Preset == ArchivePreset.Auto ? ContentSniffer.Detect(sample) : options.Preset;
-        Primer? primer = options.UsePrimer ? Primer.ForPreset(preset) : null;
+        Primer? primer = options.UsePrimer ? Primer.ForPreset(preset, options.ModelVersion) : null;
         int blockSize = (int)Math.Clamp(length, 1, options.BlockSize);
         var settings = ContextMixSettings.ForLength(preset, (primer?.Bytes.Length ?? 0) + (long)blockSize);
-        return new ArchiveHeader(SymbolModels.ContextMix(settings), primer, blockSize);
+        return new ArchiveHeader(SymbolModels.ContextMix(settings, options.ModelVersion), primer, blockSize);
     }
 
     /// <summary>Codes a whole buffer into one archive (blocks in parallel when the options allow).</summary>

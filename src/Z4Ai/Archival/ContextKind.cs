@@ -21,6 +21,9 @@ internal enum ContextKind : byte
     /// <summary>The current word so far (case-folded letters), or the previous word and the separator after it.</summary>
     Word = 16,
 
+    /// <summary>The current word so far, the previous word and the last byte (model version 2 and later).</summary>
+    WordPair = 17,
+
     /// <summary>The byte above (same column, previous line) and the last byte.</summary>
     Column = 24,
 

@@ -5,9 +5,10 @@ using System.Runtime.Intrinsics.X86;
 namespace Z4Ai.Archival;
 
 /// <summary>
-/// The archival context-mixing model (model id 1, version 1): order-0 and order-1 direct contexts, a preset's
+/// The archival context-mixing model (model id 1, versions 1 and 2): order-0 and order-1 direct contexts, a preset's
 /// hashed contexts (orders 2 to 6, words, columns, indentation, brackets, keys, sparse bytes), a match model, three gated
-/// mixers averaged in the stretched domain, and an adaptive probability map. Integer arithmetic only.
+/// mixers averaged in the stretched domain, and an adaptive probability map. Integer arithmetic only. Version 2 is
+/// version 1 plus a word-pair context for the text presets; the version only selects the preset's context list.
 /// </summary>
 /// <remarks>
 /// <para>Hashed contexts live in one table of 16-byte slots: a check byte and the 15 bit-history states of a
@@ -27,6 +28,9 @@ internal sealed class ContextMixModel : ISymbolModel
 
     /// <summary>The model version recorded in frames; any change to predictions requires a new version.</summary>
     public const byte ModelVersion = 1;
+
+    /// <summary>The newest model version, which encoders write by default.</summary>
+    public const byte LatestVersion = 2;
 
     private const uint Mul1 = 0x9E3779B1u;
     private const uint Mul2 = 0x85EBCA77u;
@@ -77,11 +81,12 @@ internal sealed class ContextMixModel : ISymbolModel
     /// <summary>Builds a fresh model.</summary>
     /// <param name="settings">The preset and table sizes.</param>
     /// <param name="historyCapacity">The expected history length (primer plus data); the buffer grows if exceeded.</param>
-    public ContextMixModel(ContextMixSettings settings, int historyCapacity)
+    /// <param name="version">The model version, <see cref="ModelVersion"/> to <see cref="LatestVersion"/>.</param>
+    public ContextMixModel(ContextMixSettings settings, int historyCapacity, byte version = ModelVersion)
     {
         Settings = settings;
         _preset = ContextMixPreset.Get(settings.Preset);
-        _kinds = _preset.Contexts;
+        _kinds = _preset.ContextsFor(version);
         _contexts = 2 + _kinds.Length;
 
         int tableBytes = 1 << settings.TableBits;
@@ -109,7 +114,7 @@ internal sealed class ContextMixModel : ISymbolModel
         _apm = new Apm(65536, 7);
 
         _history = new byte[Math.Max(256, historyCapacity)];
-        Descriptor = SymbolModels.ContextMix(settings);
+        Descriptor = SymbolModels.ContextMix(settings, version);
         StartByte();
     }
 
@@ -461,6 +466,7 @@ internal sealed class ContextMixModel : ISymbolModel
             ContextKind.Order3 => Hash(k, c4 & 0xFFFFFF, 0),
             ContextKind.Order4 => Hash(k, c4, 0),
             ContextKind.Order6 => Hash(k, c4, _c8 & 0xFFFF),
+            ContextKind.WordPair => Hash(k, s.Word0 ^ (s.Word1 * Mul3), c1),
             ContextKind.Word => s.Word0 != 0 ? Hash(k, s.Word0, 0) : Hash(k, s.Word1, c1 | 0x100),
             ContextKind.Column => Hash(k, Above(), c1),
             ContextKind.Indent => Hash(k, (uint)Math.Min(s.Indent, 255) | ((uint)s.LineFirst << 8), c1 | ((s.InIndent ? 1u : 0u) << 8)),

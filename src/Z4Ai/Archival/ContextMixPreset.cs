@@ -1,8 +1,8 @@
 namespace Z4Ai.Archival;
 
 /// <summary>
-/// What a preset means for <see cref="ContextMixModel"/> version 1: its hashed contexts and learning rates. These
-/// values are part of the model version; changing any of them requires a new model version.
+/// What a preset means for <see cref="ContextMixModel"/>: its hashed contexts (per model version) and learning
+/// rates. These values are part of the model version; changing any of them requires a new model version.
 /// </summary>
 internal sealed class ContextMixPreset
 {
@@ -35,19 +35,30 @@ internal sealed class ContextMixPreset
         matchMinLength: 8,
         mixerRate: 10,
         stateLimit: 1023,
-        wordDigits: true);
+        wordDigits: true,
+        text: false);
 
-    private ContextMixPreset(ContextKind[] contexts, int matchMinLength, int mixerRate, int stateLimit, bool wordDigits)
+    private ContextMixPreset(ContextKind[] contexts, int matchMinLength, int mixerRate, int stateLimit, bool wordDigits, bool text = true)
     {
         Contexts = contexts;
+        ContextsV2 = text ? [.. contexts, ContextKind.WordPair] : contexts;
         MatchMinLength = matchMinLength;
         MixerRate = mixerRate;
         StateLimit = stateLimit;
         WordDigits = wordDigits;
     }
 
-    /// <summary>The hashed contexts, in input order.</summary>
+    /// <summary>The hashed contexts of model version 1, in input order.</summary>
     public ContextKind[] Contexts { get; }
+
+    /// <summary>
+    /// The hashed contexts of model <paramref name="version"/>: version 2 appends a word-pair context to the text
+    /// presets (the binary preset is unchanged).
+    /// </summary>
+    public ContextKind[] ContextsFor(byte version) => version >= 2 ? ContextsV2 : Contexts;
+
+    /// <summary>The hashed contexts of model version 2, in input order.</summary>
+    public ContextKind[] ContextsV2 { get; }
 
     /// <summary>The shortest history match the match model follows.</summary>
     public int MatchMinLength { get; }

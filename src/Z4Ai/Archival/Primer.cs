@@ -14,6 +14,7 @@ internal sealed class Primer
         new(1, 1, "prose", ArchivePreset.Prose),
         new(2, 1, "code", ArchivePreset.Code),
         new(3, 1, "json", ArchivePreset.Json),
+        new(1, 2, "prose", ArchivePreset.Prose),
     ];
 
     private readonly Lazy<byte[]> _bytes;
@@ -53,18 +54,23 @@ internal sealed class Primer
     /// <summary>Every primer this library ships.</summary>
     public static IReadOnlyList<Primer> All => Known;
 
-    /// <summary>The primer for <paramref name="preset"/>, or null when the preset has none.</summary>
-    public static Primer? ForPreset(ArchivePreset preset)
+    /// <summary>
+    /// The primer encoders use for <paramref name="preset"/> with context-mix model <paramref name="modelVersion"/>,
+    /// or null when the preset has none: the newest version of the preset's primer, or its version 1 for model
+    /// version 1 (so archives written before model version 2 can be reproduced byte for byte).
+    /// </summary>
+    public static Primer? ForPreset(ArchivePreset preset, byte modelVersion = ContextMixModel.LatestVersion)
     {
+        Primer? best = null;
         foreach (Primer primer in Known)
         {
-            if (primer.Preset == preset)
+            if (primer.Preset == preset && (best is null || primer.Version > best.Version) && (modelVersion >= 2 || primer.Version == 1))
             {
-                return primer;
+                best = primer;
             }
         }
 
-        return null;
+        return best;
     }
 
     /// <summary>The shipped primer with this id and version, or null.</summary>

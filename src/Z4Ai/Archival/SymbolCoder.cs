@@ -34,7 +34,7 @@ internal static class SymbolCoder
 
         ModelDescriptor descriptor = useOrder2
             ? SymbolModels.Order2
-            : SymbolModels.ContextMix(ContextMixSettings.ForLength(preset, symbols.Length));
+            : SymbolModels.ContextMix(ContextMixSettings.ForLength(preset, symbols.Length), ContextMixModel.ModelVersion);
         int prefix = 3 + descriptor.Settings.Length;
         if (maxLength <= prefix + 1)
         {

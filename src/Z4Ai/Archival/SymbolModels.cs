@@ -10,7 +10,7 @@ namespace Z4Ai.Archival;
 internal static class SymbolModels
 {
     /// <summary>The models this library can build, for error messages.</summary>
-    public const string KnownModels = "context-mix v1 (id 1), order-2 v1 (id 2)";
+    public const string KnownModels = "context-mix v1 and v2 (id 1), order-2 v1 (id 2)";
 
     /// <summary>A short name for a descriptor: e.g. <c>context-mix v1 (prose)</c>.</summary>
     public static string Describe(ModelDescriptor descriptor) => descriptor.Id switch
@@ -30,7 +30,7 @@ internal static class SymbolModels
     {
         switch (descriptor.Id)
         {
-            case ContextMixModel.ModelId when descriptor.Version == ContextMixModel.ModelVersion:
+            case ContextMixModel.ModelId when descriptor.Version is >= ContextMixModel.ModelVersion and <= ContextMixModel.LatestVersion:
                 ContextMixSettings.Read(descriptor.Settings);
                 return;
             case Order2Model.ModelId when descriptor.Version == Order2Model.ModelVersion:
@@ -56,17 +56,19 @@ internal static class SymbolModels
         Validate(descriptor);
         return descriptor.Id switch
         {
-            ContextMixModel.ModelId => new ContextMixModel(ContextMixSettings.Read(descriptor.Settings), historyCapacity),
+            ContextMixModel.ModelId => new ContextMixModel(ContextMixSettings.Read(descriptor.Settings), historyCapacity, descriptor.Version),
             _ => new Order2Model(),
         };
     }
 
     /// <summary>The descriptor of the context-mixing model with <paramref name="settings"/>.</summary>
-    public static ModelDescriptor ContextMix(ContextMixSettings settings)
+    /// <param name="settings">The preset and table sizes.</param>
+    /// <param name="version">The model version (1 or 2).</param>
+    public static ModelDescriptor ContextMix(ContextMixSettings settings, byte version)
     {
         byte[] bytes = new byte[ContextMixSettings.Length];
         settings.Write(bytes);
-        return new ModelDescriptor(ContextMixModel.ModelId, ContextMixModel.ModelVersion, bytes);
+        return new ModelDescriptor(ContextMixModel.ModelId, version, bytes);
     }
 
     /// <summary>The descriptor of the order-2 model.</summary>

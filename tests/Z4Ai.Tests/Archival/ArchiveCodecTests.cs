@@ -63,8 +63,8 @@ public class ArchiveCodecTests
         Assert.Multiple(() =>
         {
             Assert.That(info.ModelBlocks, Is.EqualTo(1));
-            Assert.That(info.Model, Does.StartWith("context-mix v1"));
-            Assert.That(info.Primer, primer ? Is.EqualTo("prose-v1") : Is.Null);
+            Assert.That(info.Model, Does.StartWith("context-mix v2"));
+            Assert.That(info.Primer, primer ? Is.EqualTo("prose-v2") : Is.Null);
             Assert.That(info.Length, Is.EqualTo(data.Length));
             Assert.That(archive.Length, Is.LessThan(data.Length / 3));
         });
@@ -208,15 +208,47 @@ public class ArchiveCodecTests
     }
 
     [Test]
+    public void Compress_ModelVersion1And2_BothRecordTheirVersionAndRoundTrip([Values] bool primer)
+    {
+        // Version 2 must really be a different model (its frames differ), and version 1 must stay decodable.
+        byte[] data = ArchiveTestData.Words(6000, 4);
+        byte[] v1 = ArchiveCodec.Compress(data, new ArchiveOptions { Preset = ArchivePreset.Prose, UsePrimer = primer, ZstdLevel = 0, ModelVersion = 1 });
+        byte[] v2 = ArchiveCodec.Compress(data, new ArchiveOptions { Preset = ArchivePreset.Prose, UsePrimer = primer, ZstdLevel = 0 });
+        Assert.Multiple(() =>
+        {
+            Assert.That(ArchiveCodec.Inspect(v1).Model, Is.EqualTo("context-mix v1 (prose)"));
+            Assert.That(ArchiveCodec.Inspect(v2).Model, Is.EqualTo("context-mix v2 (prose)"));
+            Assert.That(ArchiveCodec.Inspect(v1).Primer, primer ? Is.EqualTo("prose-v1") : Is.Null);
+            Assert.That(ArchiveCodec.Inspect(v2).Primer, primer ? Is.EqualTo("prose-v2") : Is.Null);
+            Assert.That(v2, Is.Not.EqualTo(v1));
+            Assert.That(ArchiveCodec.Decompress(v1), Is.EqualTo(data));
+            Assert.That(ArchiveCodec.Decompress(v2), Is.EqualTo(data));
+        });
+    }
+
+    [Test]
+    public void ContextsFor_Version2_AddsTheWordPairToTextPresetsOnly()
+    {
+        foreach (ArchivePreset preset in new[] { ArchivePreset.Prose, ArchivePreset.Code, ArchivePreset.Json })
+        {
+            ContextMixPreset p = ContextMixPreset.Get(preset);
+            Assert.That(p.ContextsFor(2), Is.EqualTo(p.ContextsFor(1).Append(ContextKind.WordPair).ToArray()), preset.ToString());
+        }
+
+        ContextMixPreset binary = ContextMixPreset.Get(ArchivePreset.Binary);
+        Assert.That(binary.ContextsFor(2), Is.EqualTo(binary.ContextsFor(1)));
+    }
+
+    [Test]
     public void PrimedModel_FromCacheOrFresh_PredictsIdentically()
     {
         // The cache hands out clones of a primed snapshot; a model primed from scratch must code the same bytes.
         Primer primer = Primer.ForPreset(ArchivePreset.Prose)!;
         var settings = ContextMixSettings.ForLength(ArchivePreset.Prose, primer.Bytes.Length + 4000L);
-        ModelDescriptor descriptor = SymbolModels.ContextMix(settings);
+        ModelDescriptor descriptor = SymbolModels.ContextMix(settings, ContextMixModel.LatestVersion);
         byte[] data = ArchiveTestData.Words(4000, 9);
 
-        var fresh = new ContextMixModel(settings, primer.Bytes.Length + data.Length);
+        var fresh = new ContextMixModel(settings, primer.Bytes.Length + data.Length, ContextMixModel.LatestVersion);
         fresh.Learn(primer.Bytes);
         ISymbolModel first = PrimedModels.Get(descriptor, primer, data.Length);
         ISymbolModel second = PrimedModels.Get(descriptor, primer, data.Length);

@@ -1,9 +1,9 @@
 namespace Z4Ai.Tests.Archival;
 
 /// <summary>
-/// Pinned values of archive format version 1 with context-mix model v1. Never regenerate these to make a failing
-/// test pass: a mismatch means archives written earlier would no longer decode, so the model or primer version
-/// must change instead.
+/// Pinned values of archive format version 1 with context-mix models v1 and v2. Never regenerate these to make a
+/// failing test pass: a mismatch means archives written earlier would no longer decode, so the model or primer
+/// version must change instead.
 /// </summary>
 internal static class ArchiveGolden
 {
@@ -13,26 +13,42 @@ internal static class ArchiveGolden
     public const int BitHistoryStates = 231;
 
     // Frame 0: prose, primed, one model block. Frame 1: JSON without a primer in two blocks. Frame 2: code, primed.
-    // Frame 3: 40 pseudo-random bytes, stored (no model, no primer in the header).
+    // Frame 3: 40 pseudo-random bytes, stored (no model, no primer in the header). Frames 0 to 2 name model v1 and
+    // primer v1 (written before model version 2). Frames 4 to 6: the inputs of frames 0 to 2 with model v2 (prose
+    // primed with prose-v2, JSON without a primer in two blocks, code primed with code-v1).
     public static readonly (byte[] Input, ArchiveOptions Options, string Hex)[] Frames =
     [
-        (ArchiveTestData.Utf8(ArchiveTestData.Prose), new ArchiveOptions { Preset = ArchivePreset.Prose },
+        (ArchiveTestData.Utf8(ArchiveTestData.Prose), new ArchiveOptions { Preset = ArchivePreset.Prose, ModelVersion = 1 },
             "5a344152010101030117110101222a2ff661986f089dadc6bcda2da7866cae59d1f5b12e13d7f0dbc0aaa4cc08bf0103bf01"
             + "260fdcd6a315b0636ad7ae259ef3a70bd7a1178a011ae04d815d0d55b6afae9102fb1ae30ec5dd00bf014ecc8670caa7e6d2"
             + "b44c96a341bacbf83681f028164bd4c2927aec256c1a854c"),
-        (ArchiveTestData.Repeat(ArchiveTestData.Json, 2), new ArchiveOptions { Preset = ArchivePreset.Json, UsePrimer = false, BlockSize = 200 },
+        (ArchiveTestData.Repeat(ArchiveTestData.Json, 2), new ArchiveOptions { Preset = ArchivePreset.Json, UsePrimer = false, BlockSize = 200, ModelVersion = 1 },
             "5a3441520101010303100c00c80103c8017b8a9b211ef3f34c0c333cc71ffbae8cc5b49cdfb6b2f352d276b6166c3e290dc0"
             + "dce5bd4c6b1c80f8cdc1e0b2f9c99e61ea5db6c775adc643f614946c678cf46e6d60db96c1ce2d1d29c11da345880800d61a"
             + "fcc14019ee05850cf3d9eed9f439a0adfa24354462df3bb0eb01952a2d01301d04645450f48301abd8037a56cd36c458516d"
             + "6f5bf681aea46cbdcb28e7a6f948b342d39348639540b8a3fa7fbc23d08c3ebb9f0d9f1dbee3b869dbb8e8cd636f994942c8"
             + "bded950d9878ca34d0013837875e235a5e6e32e3d047cec199d88b759b6900c202eb561ffb882d09be1ae976708d245f8723"
             + "2e3ca524dc9a52a67d402e6bb1cd22"),
-        (ArchiveTestData.Utf8(ArchiveTestData.Code), new ArchiveOptions { Preset = ArchivePreset.Code },
+        (ArchiveTestData.Utf8(ArchiveTestData.Code), new ArchiveOptions { Preset = ArchivePreset.Code, ModelVersion = 1 },
             "5a34415201010103021711020121183479ea13a08de01c9427784593dbe12d59f0b9e490cf0ae5aa6a23aef79b5d035d0c00"
             + "6588f0610deda36e02b72e005df25defb7cd3b03c23ffafd832437a3f62b4586eeb4e4f1c3b0c6222d4dbcc218"),
         (ArchiveTestData.Scrambled(40), new ArchiveOptions(),
             "5a34415201000028012828c83496966adfe058ca01d4727ded1955d63ae52e1730eee549fa506166327023982573740c5214"
             + "5c0028ff30fcca0dc786fdea1f5843b855c10ee8d5643765301b8d0f72678ed0e3810d"),
+        (ArchiveTestData.Utf8(ArchiveTestData.Prose), new ArchiveOptions { Preset = ArchivePreset.Prose },
+            "5a344152010102030118120102a8001663d091f2ae6d8f8da5ffcac7be372f8c3e42dff455c06bbb6c8216a2f9bf0103bf01"
+            + "280bbcb65b2d002d9c6279c3ec28905ddcb3a8c71416b750078090eaed267419f4791fd3f846f5752200bf014ecc8670caa7"
+            + "e6d2b44c96a341bacbf83681f028164bd4c2927aec256c1a854c"),
+        (ArchiveTestData.Repeat(ArchiveTestData.Json, 2), new ArchiveOptions { Preset = ArchivePreset.Json, UsePrimer = false, BlockSize = 200 },
+            "5a3441520101020303100c00c80103c8017c8a02ba3007485c35397e662a2b3d01a49c50805f89f711d6f1f4b5e2fb8a1471"
+            + "627fda36441ce256535a6ba85fafff790a14db0a116599a7ffea7998e4103af1b8edc337afb4882c0c2fb0dd6a1a76764aef"
+            + "c5e213de5a4c9402159b1b9007fb4c9eeab06453abf876a09d92ac1cce9b7c001d753591fed3d77e7659037a56cc0a5e7b13"
+            + "ccf5f776cb1de5d284a385e3d5c38973962017c3210f6cd3bdfba181e3541152d6bb63c80286bee32b31bf91d1478729c365"
+            + "8176e49d3812abba9867ec1c458f429cf6ba2b7761e800d94c90a617e078e100c202eb561ffb882d09be1ae976708d245f87"
+            + "232e3ca524dc9a52a67d402e6bb1cd22"),
+        (ArchiveTestData.Utf8(ArchiveTestData.Code), new ArchiveOptions { Preset = ArchivePreset.Code },
+            "5a34415201010203021711020121183479ea13a08de01c9427784593dbe12d59f0b9e490cf0ae5aa6a23aef79b5d035d0d00"
+            + "3598365860d367ea332e7b28005df25defb7cd3b03c23ffafd832437a3f62b4586eeb4e4f1c3b0c6222d4dbcc218"),
     ];
 
     public const string SymbolHex =
@@ -55,5 +71,6 @@ internal static class ArchiveGolden
         ["prose-v1"] = "222a2ff661986f089dadc6bcda2da7866cae59d1f5b12e13d7f0dbc0aaa4cc08",
         ["code-v1"] = "21183479ea13a08de01c9427784593dbe12d59f0b9e490cf0ae5aa6a23aef79b",
         ["json-v1"] = "a9a04343a3ad546fc9ad7b57cdda7a28faa4acdaee4906aca0c1e0e1c8b6ea80",
+        ["prose-v2"] = "a8001663d091f2ae6d8f8da5ffcac7be372f8c3e42dff455c06bbb6c8216a2f9",
     };
 }

@@ -57,7 +57,7 @@ public class ArchiveHostileTests
             Assert.That(info.ModelBlocks, Is.GreaterThanOrEqualTo(1));
             Assert.That(info.Primer, Is.Null);
             Assert.That(primed.ModelBlocks, Is.EqualTo(2));
-            Assert.That(primed.Primer, Is.EqualTo("prose-v1"));
+            Assert.That(primed.Primer, Is.EqualTo("prose-v2"));
         });
         Assert.That(ArchiveCodec.Decompress(Sample), Is.EqualTo(Original));
         Assert.That(ArchiveCodec.Decompress(PrimedSample), Is.EqualTo(Original));
@@ -137,7 +137,7 @@ public class ArchiveHostileTests
         Assert.Multiple(() =>
         {
             Assert.That(ex!.Kind, Is.EqualTo(Z4AiErrorKind.UnsupportedVersion));
-            Assert.That(ex.Message, Does.Contain("model id 7 version 1"));
+            Assert.That(ex.Message, Does.Contain("model id 7 version 2"));
         });
     }
 
@@ -145,12 +145,12 @@ public class ArchiveHostileTests
     public void Decompress_UnknownModelVersion_ThrowsUnsupportedVersionNamingIt()
     {
         byte[] forged = (byte[])Sample.Clone();
-        forged[6] = 2;
+        forged[6] = 3;
         var ex = Assert.Throws<Z4AiFormatException>(() => ArchiveCodec.Decompress(forged));
         Assert.Multiple(() =>
         {
             Assert.That(ex!.Kind, Is.EqualTo(Z4AiErrorKind.UnsupportedVersion));
-            Assert.That(ex.Message, Does.Contain("model id 1 version 2"));
+            Assert.That(ex.Message, Does.Contain("model id 1 version 3"));
         });
     }
 
@@ -165,7 +165,7 @@ public class ArchiveHostileTests
         Assert.Multiple(() =>
         {
             Assert.That(ex!.Kind, Is.EqualTo(Z4AiErrorKind.ReferenceMismatch));
-            Assert.That(ex.Message, Does.Contain("prose-v1"));
+            Assert.That(ex.Message, Does.Contain("prose-v2"));
         });
         Assert.Throws<Z4AiFormatException>(() => ArchiveCodec.Decompress(new MemoryStream(forged), new MemoryStream()));
     }
@@ -224,7 +224,7 @@ public class ArchiveHostileTests
     public void Header_ReadsBackWhatItWrote()
     {
         Primer primer = Primer.ForPreset(ArchivePreset.Code)!;
-        var header = new ArchiveHeader(SymbolModels.ContextMix(ContextMixSettings.ForLength(ArchivePreset.Code, 50000)), primer, 12345);
+        var header = new ArchiveHeader(SymbolModels.ContextMix(ContextMixSettings.ForLength(ArchivePreset.Code, 50000), ContextMixModel.LatestVersion), primer, 12345);
         var writer = new System.Buffers.ArrayBufferWriter<byte>();
         header.Write(writer);
         var reader = new Z4Ai.Internal.SpanReader(writer.WrittenSpan);

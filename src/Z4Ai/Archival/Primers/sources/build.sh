@@ -17,3 +17,7 @@ rm dotnet.tmp
   cat train.py
 } > ../code-v1.txt
 python3 make_json.py > ../json-v1.txt
+# prose-v2 (model version 2): prose-v1, then the project's own docs/*.md (byte order of names) and README.md as of
+# commit 40819c9, each preceded by a line feed. Run from the repository root:
+#   P=src/Z4Ai/Archival/Primers; { cat $P/prose-v1.txt; for f in $(git ls-tree --name-only 40819c9 docs/ |
+#     grep '\.md$' | LC_ALL=C sort) README.md; do printf '\n'; git show "40819c9:$f"; done; } > $P/prose-v2.txt
