@@ -105,7 +105,7 @@ public static class DeltaCodec
 
         DeltaHeader header = BufferDelta.Validate(delta, reference);
         int length = (int)header.TargetLength;
-        BufferDelta.DecodeValidated(delta, header, reference, destination[..length]);
+        BufferDelta.DecodeValidated(delta, header, reference, destination[..length], parallelism: Environment.ProcessorCount);
         bytesWritten = length;
         return true;
     }
