@@ -103,9 +103,9 @@ public static class DeltaCodec
             return false;
         }
 
-        DeltaHeader header = BufferDelta.Validate(delta, reference);
+        DeltaHeader header = BufferDelta.ReadStructure(delta);
         int length = (int)header.TargetLength;
-        BufferDelta.DecodeValidated(delta, header, reference, destination[..length], parallelism: Environment.ProcessorCount);
+        BufferDelta.DecodeInto(delta, header, reference, destination[..length], knownReferenceDigest: null, Environment.ProcessorCount);
         bytesWritten = length;
         return true;
     }

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Runtime.CompilerServices;
+using System.Runtime.ExceptionServices;
 using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using CommunityToolkit.HighPerformance.Buffers;
@@ -183,19 +184,91 @@ internal static class BufferDelta
         Sha256Digest actual = knownReferenceDigest ?? Sha256Digest.Compute(reference);
         if (header.ReferenceLength != reference.Length || actual != header.ReferenceDigest)
         {
-            ThrowHelper.Format(
-                Z4AiErrorKind.ReferenceMismatch,
-                $"the delta was made against a reference of {header.ReferenceLength} bytes with SHA-256 {header.ReferenceDigest}, "
-                + $"but the reference given has {reference.Length} bytes with SHA-256 {actual}");
+            ThrowReferenceMismatch(header, reference.Length, actual);
         }
 
+        ValidateChunks(delta, header);
+        return header;
+    }
+
+    /// <summary>
+    /// Validates, decodes into exactly <paramref name="destination"/> and verifies, on <paramref name="parallelism"/>
+    /// threads. When the reference's digest is not known and several threads may be used, the reference is hashed on
+    /// a thread of its own while the chunks decode, and checked before anything else is reported: a wrong reference
+    /// raises <see cref="Z4AiErrorKind.ReferenceMismatch"/> (never a corrupt-frame or integrity error that its bytes
+    /// caused) and leaves <paramref name="destination"/> cleared.
+    /// </summary>
+    public static unsafe void DecodeInto(
+        ReadOnlySpan<byte> delta, DeltaHeader header, ReadOnlySpan<byte> reference, Span<byte> destination, Sha256Digest? knownReferenceDigest, int parallelism)
+    {
+        if (knownReferenceDigest is not null || parallelism <= 1 || header.ReferenceLength != reference.Length)
+        {
+            Sha256Digest actual = knownReferenceDigest ?? Sha256Digest.Compute(reference);
+            if (header.ReferenceLength != reference.Length || actual != header.ReferenceDigest)
+            {
+                ThrowReferenceMismatch(header, reference.Length, actual);
+            }
+
+            DecodeValidated(delta, header, reference, destination, parallelism: parallelism);
+            return;
+        }
+
+        fixed (byte* pointer = reference)
+        {
+            nint address = (nint)pointer;
+            int length = reference.Length;
+            Task<Sha256Digest> hashing = Task.Factory.StartNew(
+                () => Sha256Digest.Compute(new ReadOnlySpan<byte>((byte*)address, length)),
+                CancellationToken.None,
+                TaskCreationOptions.DenyChildAttach,
+                TaskScheduler.Default);
+            ExceptionDispatchInfo? failure = null;
+            Sha256Digest actual;
+            try
+            {
+                DecodeValidated(delta, header, reference, destination, parallelism: parallelism);
+            }
+            catch (Z4AiException ex)
+            {
+                failure = ExceptionDispatchInfo.Capture(ex);
+            }
+            finally
+            {
+                // The hashing thread reads through the pinned pointer: it must finish before the pin is released.
+                actual = hashing.GetAwaiter().GetResult();
+            }
+
+            if (actual != header.ReferenceDigest)
+            {
+                destination.Clear();
+                ThrowReferenceMismatch(header, reference.Length, actual);
+            }
+
+            failure?.Throw();
+        }
+    }
+
+    /// <summary>Reads the header and validates every chunk entry, without looking at the reference.</summary>
+    public static DeltaHeader ReadStructure(ReadOnlySpan<byte> delta)
+    {
+        DeltaHeader header = DeltaHeader.Read(delta);
+        ValidateChunks(delta, header);
+        return header;
+    }
+
+    private static void ValidateChunks(ReadOnlySpan<byte> delta, DeltaHeader header)
+    {
         var chunks = new DeltaChunkReader(delta, header);
         while (chunks.TryReadNext(out _))
         {
         }
-
-        return header;
     }
+
+    private static void ThrowReferenceMismatch(DeltaHeader header, long referenceLength, Sha256Digest actual) =>
+        ThrowHelper.Format(
+            Z4AiErrorKind.ReferenceMismatch,
+            $"the delta was made against a reference of {header.ReferenceLength} bytes with SHA-256 {header.ReferenceDigest}, "
+            + $"but the reference given has {referenceLength} bytes with SHA-256 {actual}");
 
     /// <summary>
     /// Rebuilds the target into exactly <paramref name="destination"/> (<see cref="DeltaHeader.TargetLength"/> bytes)
@@ -287,8 +360,8 @@ internal static class BufferDelta
     /// <summary>Validates and decodes into exactly <paramref name="destination"/>, on every core.</summary>
     public static void Decode(ReadOnlySpan<byte> delta, ReadOnlySpan<byte> reference, Span<byte> destination, Sha256Digest? knownReferenceDigest = null)
     {
-        DeltaHeader header = Validate(delta, reference, knownReferenceDigest);
-        DecodeValidated(delta, header, reference, destination, parallelism: Environment.ProcessorCount);
+        DeltaHeader header = ReadStructure(delta);
+        DecodeInto(delta, header, reference, destination, knownReferenceDigest, Environment.ProcessorCount);
     }
 
     /// <summary>
@@ -297,14 +370,15 @@ internal static class BufferDelta
     /// </summary>
     public static byte[] Decode(ReadOnlySpan<byte> delta, ReadOnlySpan<byte> reference, Sha256Digest? knownReferenceDigest = null, int? parallelism = null)
     {
-        DeltaHeader header = Validate(delta, reference, knownReferenceDigest);
+        int threads = parallelism ?? Environment.ProcessorCount;
+        DeltaHeader header = threads > 1 && knownReferenceDigest is null ? ReadStructure(delta) : Validate(delta, reference, knownReferenceDigest);
         if (header.TargetLength > Array.MaxLength)
         {
             ThrowHelper.Format(Z4AiErrorKind.LimitExceeded, $"the delta target of {header.TargetLength} bytes exceeds the largest array ({Array.MaxLength} bytes)");
         }
 
         byte[] result = GC.AllocateUninitializedArray<byte>((int)header.TargetLength);
-        DecodeValidated(delta, header, reference, result, parallelism: parallelism ?? Environment.ProcessorCount);
+        DecodeInto(delta, header, reference, result, knownReferenceDigest ?? (threads > 1 ? null : header.ReferenceDigest), threads);
         return result;
     }
 

@@ -136,6 +136,29 @@ public class DeltaParallelDecodeTests
     }
 
     [Test]
+    public void TryDecompress_WrongReferenceHashedWhileDecoding_ThrowsReferenceMismatchAndClearsDestination()
+    {
+        (byte[] reference, byte[] current) = Mixed(16 * ChunkSize, seed: 12);
+        byte[] delta = DeltaCodec.Compress(current, reference, DType.BF16, new DeltaOptions { ChunkSize = ChunkSize });
+
+        // Same length, one byte off where a sparse chunk reads it: the chunks decode to wrong bytes, yet the error
+        // must be the reference mismatch, not the integrity failure those bytes cause.
+        byte[] wrong = (byte[])reference.Clone();
+        wrong[10] ^= 0x01;
+        byte[] destination = new byte[current.Length + 5];
+        destination.AsSpan().Fill(0xEE);
+        var ex = Assert.Throws<Z4AiFormatException>(() => DeltaCodec.TryDecompress(delta, wrong, destination, out _));
+        Assert.Multiple(() =>
+        {
+            Assert.That(ex!.Kind, Is.EqualTo(Z4AiErrorKind.ReferenceMismatch));
+            Assert.That(ex.Message, Does.Contain(Sha256Digest.Compute(wrong).ToString()));
+            Assert.That(destination.AsSpan(0, current.Length).ToArray(), Is.All.EqualTo(0));
+            Assert.That(DeltaCodec.TryDecompress(delta, reference, destination, out int written), Is.True);
+            Assert.That(destination.AsSpan(0, written).SequenceEqual(current), Is.True);
+        });
+    }
+
+    [Test]
     public void DecodeValidated_ParallelWrongTargetDigest_ClearsDestinationAndThrowsIntegrity()
     {
         (byte[] reference, byte[] current) = Mixed(16 * ChunkSize, seed: 13);
