@@ -26,10 +26,12 @@ namespace Z4Ai.Delta;
 /// end is transformed over the overlapping bytes only; its remaining bytes go into the transformed buffer unchanged.
 /// </para>
 /// <para>
-/// Decoding verifies the reference's length and SHA-256 before doing anything else
-/// (<see cref="Z4AiErrorKind.ReferenceMismatch"/>), validates every chunk entry before writing a byte, and checks
-/// the result's SHA-256 (<see cref="Z4AiIntegrityException"/>), so a wrong reference or a damaged delta never yields
-/// wrong bytes. Working memory is bounded by a chunk on both sides.
+/// Decoding validates every chunk entry before writing a byte, verifies the reference's length and SHA-256
+/// (<see cref="Z4AiErrorKind.ReferenceMismatch"/>; on several threads the reference is hashed while the chunks decode,
+/// and a mismatch is reported before any other error and leaves the destination cleared), and checks the result's
+/// SHA-256 (<see cref="Z4AiIntegrityException"/>), so a wrong reference or a damaged delta never yields wrong bytes.
+/// Chunks decode on several threads with the result's hash overlapped (see <see cref="DecodeValidated"/>); working
+/// memory beyond the two buffers is a chunk table and one chunk's models per thread.
 /// </para>
 /// </remarks>
 internal static class BufferDelta
