@@ -72,7 +72,10 @@ public static class DeltaCodec
         return BufferDelta.Encode(current, reference, dtype, options.Effort, options.ChunkSize);
     }
 
-    /// <summary>Rebuilds the buffer a delta was made from, using the reference it was made against.</summary>
+    /// <summary>
+    /// Rebuilds the buffer a delta was made from, using the reference it was made against. Chunks decode on every core
+    /// while the result and the reference are hashed; the bytes are the same as on one thread.
+    /// </summary>
     /// <param name="delta">A frame from <see cref="Compress"/>.</param>
     /// <param name="reference">The same reference that was given to <see cref="Compress"/>.</param>
     /// <returns>The rebuilt buffer, verified against its SHA-256.</returns>
@@ -103,9 +106,9 @@ public static class DeltaCodec
             return false;
         }
 
-        DeltaHeader header = BufferDelta.Validate(delta, reference);
+        DeltaHeader header = BufferDelta.ReadStructure(delta);
         int length = (int)header.TargetLength;
-        BufferDelta.DecodeValidated(delta, header, reference, destination[..length]);
+        BufferDelta.DecodeInto(delta, header, reference, destination[..length], knownReferenceDigest: null, Environment.ProcessorCount);
         bytesWritten = length;
         return true;
     }

@@ -104,8 +104,8 @@ public static class DeltaCorpus
         }
 
         byte[] reference = ToBf16(master);
-        Console.WriteLine($"| checkpoint step ({sizeMib} MiB) | values changed | information bound: bits per value, ratio | target alone | zstd -19 of XOR | xz -9 of XOR | **Z4Ai delta** | vs zstd -19 | of the bound | enc MB/s | dec MB/s (SHA-256 of reference and result): wall, per CPU-s | dec MB/s (SHA-256 of result only): wall, per CPU-s | delta modes |");
-        Console.WriteLine("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+        Console.WriteLine($"| checkpoint step ({sizeMib} MiB unless named) | values changed | order-0 bound: bits per value, ratio | bound given the reference's exponent: bits per value, ratio | target alone | zstd -19 of XOR | xz -9 of XOR | **Z4Ai delta** | vs zstd -19 | of the order-0 bound | enc MB/s | dec MB/s (SHA-256 of reference and result): wall, per CPU-s | dec MB/s (SHA-256 of result only): wall, per CPU-s | dec MB/s serial (result only): wall, per CPU-s | delta modes |");
+        Console.WriteLine("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
         var checkpoints = new List<(string Name, byte[] Current, byte[] Reference, DType DType)>();
         foreach (double fraction in new[] { 0.01, 0.05, 0.20 })
         {
@@ -125,6 +125,23 @@ public static class DeltaCorpus
         float[] master32 = master.AsSpan(0, bytes / 4).ToArray();
         float[] stepped32 = stepped.AsSpan(0, bytes / 4).ToArray();
         checkpoints.Add(("F32 master weights, AdamW step on every weight", MemoryMarshal.AsBytes(stepped32.AsSpan()).ToArray(), MemoryMarshal.AsBytes(master32.AsSpan()).ToArray(), DType.F32));
+
+        // The z4ai (Python) generator applied to real trained weights instead of N(0, 0.02) draws: its own random
+        // stream, so the rows above are generated the same way whether or not the sample folder is present.
+        float[]? real = RealMasterWeights(data ?? ModelDeltaCorpus.FindData());
+        if (real is not null)
+        {
+            var realRandom = new Random(seed);
+            byte[] realReference = ToBf16(real);
+            foreach (double fraction in new[] { 0.01, 0.05, 0.20 })
+            {
+                checkpoints.Add((
+                    $"real weights ({realReference.Length / 1e6:F1} MB BF16), {fraction:P0} of FP32 weights + N(0, 1e-4), rounded",
+                    ToBf16(Nudge(real, fraction, realRandom)),
+                    realReference,
+                    DType.BF16));
+            }
+        }
         foreach ((string name, byte[] current, byte[] basis, DType dtype) in checkpoints)
         {
             // --rows keeps the rows whose name contains one of its comma-separated parts (the data is generated the
@@ -158,6 +175,7 @@ public static class DeltaCorpus
         double mb = current.Length / 1e6;
         int elementSize = dtype.ElementSize();
         (long changed, double boundBits) = InformationBound(current, reference, elementSize);
+        double conditionalBits = ConditionalBound(current, reference, elementSize);
         long elements = current.Length / elementSize;
 
         var alone = new ArrayBufferWriter<byte>(current.Length + 64);
@@ -178,12 +196,14 @@ public static class DeltaCorpus
             throw new InvalidOperationException($"{name}: the delta did not round-trip");
         }
 
-        // Best of three, wall clock and CPU time of the process (decoding is single-threaded): first the public
-        // Decompress, which hashes the reference to check it and the result to verify it; then with the reference's
-        // digest already known (as a model-level reader or the registry has it), which hashes only the result.
+        // Best of three, wall clock and CPU time of the process: first the public Decompress (chunks on every core, the
+        // result hashed in order as chunks finish), which hashes the reference to check it and the result to verify
+        // it; then with the reference's digest already known (as a model-level reader or the registry has it), which
+        // hashes only the result; then that on one thread.
         (double decodeSeconds, double decodeCpu) = TimeDecode(() => DeltaCodec.Decompress(delta, reference));
         Sha256Digest referenceDigest = Sha256Digest.Compute(reference);
         (double knownSeconds, double knownCpu) = TimeDecode(() => BufferDelta.Decode(delta, reference, referenceDigest));
+        (double serialSeconds, double serialCpu) = TimeDecode(() => BufferDelta.Decode(delta, reference, referenceDigest, parallelism: 1));
 
         DeltaInfo info = DeltaCodec.Inspect(delta);
         string modes = string.Join(" ", Enum.GetValues<DeltaChunkMode>()
@@ -193,6 +213,7 @@ public static class DeltaCorpus
         Console.WriteLine(
             $"| {name} | {100.0 * changed / elements:F2}% "
             + $"| {boundBits / elements:F3}, {current.Length / boundBytes:F1}x "
+            + $"| {conditionalBits / elements:F3}, {current.Length / (conditionalBits / 8):F1}x "
             + $"| {Ratio(current.Length, alone.WrittenCount)} "
             + $"| {Ratio(current.Length, zstd19Length)} "
             + $"| {(xzLength > 0 ? Ratio(current.Length, xzLength) : "n/a")} "
@@ -202,6 +223,7 @@ public static class DeltaCorpus
             + $"| {mb / encodeSeconds:F0} "
             + $"| {mb / decodeSeconds:F0}, {mb / Math.Max(decodeCpu, 1e-6):F0} "
             + $"| {mb / knownSeconds:F0}, {mb / Math.Max(knownCpu, 1e-6):F0} "
+            + $"| {mb / serialSeconds:F0}, {mb / Math.Max(serialCpu, 1e-6):F0} "
             + $"| {modes} |");
     }
 
@@ -239,25 +261,105 @@ public static class DeltaCorpus
         }
 
         return (changed, positions + steps);
+    }
 
-        static ulong ReadLane(byte[] buffer, long index, int size) => size == 2
-            ? BinaryPrimitives.ReadUInt16LittleEndian(buffer.AsSpan((int)(index * 2)))
-            : BinaryPrimitives.ReadUInt32LittleEndian(buffer.AsSpan((int)(index * 4)));
+    private static ulong ReadLane(byte[] buffer, long index, int size) => size == 2
+        ? BinaryPrimitives.ReadUInt16LittleEndian(buffer.AsSpan((int)(index * 2)))
+        : BinaryPrimitives.ReadUInt32LittleEndian(buffer.AsSpan((int)(index * 4)));
 
-        static ulong Ordered(ulong x, int size)
+    private static ulong Ordered(ulong x, int size)
+    {
+        ulong sign = 1UL << ((size * 8) - 1);
+        ulong mask = (sign << 1) - 1;
+        return (x & sign) != 0 ? x ^ mask : x ^ sign;
+    }
+
+    private static ulong Zigzag(ulong d, int size)
+    {
+        ulong sign = 1UL << ((size * 8) - 1);
+        ulong mask = (sign << 1) - 1;
+        d &= mask;
+        return ((d << 1) ^ ((d & sign) != 0 ? mask : 0)) & mask;
+    }
+
+    /// <summary>
+    /// The information in the change for a coder that knows the reference: per element, whether it changed given the
+    /// reference's exponent (the eight bits below the sign), plus per changed element its step given that exponent,
+    /// <c>H(changed | exponent) + H(step | exponent, changed)</c> from the empirical counts. No coder that sees only
+    /// the exponent of the reference can go below it on average; with the changed positions independent of the
+    /// values it equals the order-0 bound.
+    /// </summary>
+    internal static double ConditionalBound(byte[] current, byte[] reference, int elementSize)
+    {
+        int bits = elementSize * 8;
+        long[] total = new long[256];
+        long[] changedIn = new long[256];
+        var steps = new Dictionary<(int Context, ulong Step), long>();
+        long elements = current.Length / elementSize;
+        for (long i = 0; i < elements; i++)
         {
-            ulong sign = 1UL << ((size * 8) - 1);
-            ulong mask = (sign << 1) - 1;
-            return (x & sign) != 0 ? x ^ mask : x ^ sign;
+            ulong c = ReadLane(current, i, elementSize);
+            ulong r = ReadLane(reference, i, elementSize);
+            int context = (int)((r >> (bits - 9)) & 0xFF);
+            total[context]++;
+            if (c == r)
+            {
+                continue;
+            }
+
+            changedIn[context]++;
+            var key = (context, Zigzag(Ordered(c, elementSize) - Ordered(r, elementSize), elementSize));
+            steps[key] = steps.GetValueOrDefault(key) + 1;
         }
 
-        static ulong Zigzag(ulong d, int size)
+        double sum = 0;
+        for (int context = 0; context < 256; context++)
         {
-            ulong sign = 1UL << ((size * 8) - 1);
-            ulong mask = (sign << 1) - 1;
-            d &= mask;
-            return ((d << 1) ^ ((d & sign) != 0 ? mask : 0)) & mask;
+            long n = total[context];
+            long k = changedIn[context];
+            if (k > 0 && k < n)
+            {
+                double p = (double)k / n;
+                sum += n * (-(p * Math.Log2(p)) - ((1 - p) * Math.Log2(1 - p)));
+            }
         }
+
+        foreach (((int context, _), long count) in steps)
+        {
+            sum -= count * Math.Log2((double)count / changedIn[context]);
+        }
+
+        return sum;
+    }
+
+    /// <summary>
+    /// The F32 tensors of the shared sample folder's use_lite and human_faceres-deep files (real trained weights), one
+    /// buffer in the files' tensor order; null when the folder or a file is missing.
+    /// </summary>
+    private static float[]? RealMasterWeights(string? data)
+    {
+        if (data is null)
+        {
+            return null;
+        }
+
+        var values = new List<float>();
+        foreach (string file in new[] { "use_lite.safetensors", "human_faceres-deep.safetensors" })
+        {
+            string path = Path.Combine(data, file);
+            if (!File.Exists(path))
+            {
+                return null;
+            }
+
+            using SafeTensorsReader reader = SafeTensorsCompat.Open(path);
+            foreach (TensorInfo info in reader.Tensors.Where(t => t.DType == DType.F32))
+            {
+                values.AddRange(MemoryMarshal.Cast<byte, float>(reader.GetTensor(info.Name).Data.Span).ToArray());
+            }
+        }
+
+        return values.ToArray();
     }
 
     /// <summary>The size of <c>xz -9</c> of <paramref name="data"/>, or -1 when no xz is on the path.</summary>

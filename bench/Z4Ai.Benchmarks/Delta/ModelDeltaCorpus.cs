@@ -192,7 +192,7 @@ internal static class ModelDeltaCorpus
         return DeltaCorpus.ToBf16(values);
     }
 
-    private static string? FindData()
+    internal static string? FindData()
     {
         foreach (string start in new[] { Directory.GetCurrentDirectory(), AppContext.BaseDirectory })
         {

@@ -221,31 +221,32 @@ internal ref struct RangeDecoder
     /// <summary>Bytes consumed so far.</summary>
     public readonly int Position => _position;
 
+    /// <summary>
+    /// Decodes one bit and updates its model. Branch-free apart from renormalisation: the bits of a well-fitted model
+    /// are close to random, so a branch on them would mispredict about as often as not. Same arithmetic as
+    /// <see cref="RangeEncoder.EncodeBit"/> and <see cref="BinaryModel.Update"/>.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public int DecodeBit(ref ushort probability)
     {
-        uint bound = (_range >> BinaryModel.Bits) * probability;
-        int bit;
-        if (_code < bound)
-        {
-            _range = bound;
-            bit = 0;
-        }
-        else
-        {
-            _code -= bound;
-            _range -= bound;
-            bit = 1;
-        }
+        uint p = probability;
+        uint bound = (_range >> BinaryModel.Bits) * p;
 
-        BinaryModel.Update(ref probability, bit);
+        // 1 when code >= bound: the borrow of the 64-bit difference lands in bit 63 exactly when code < bound.
+        uint bit = (uint)(((ulong)_code - bound) >> 63) ^ 1u;
+        uint mask = 0u - bit;
+        _code -= bound & mask;
+        _range = (bound & ~mask) | ((_range - bound) & mask);
+        uint towardZero = p + (((1u << BinaryModel.Bits) - p) >> BinaryModel.Shift);
+        uint towardOne = p - (p >> BinaryModel.Shift);
+        probability = (ushort)((towardZero & ~mask) | (towardOne & mask));
         while (_range < Top)
         {
             _range <<= 8;
             _code = (_code << 8) | Next();
         }
 
-        return bit;
+        return (int)bit;
     }
 
     public ulong DecodeDirect(int count)
@@ -254,12 +255,8 @@ internal ref struct RangeDecoder
         for (int i = 0; i < count; i++)
         {
             _range >>= 1;
-            ulong bit = 0;
-            if (_code >= _range)
-            {
-                _code -= _range;
-                bit = 1;
-            }
+            uint bit = (uint)(((ulong)_code - _range) >> 63) ^ 1u;
+            _code -= _range & (0u - bit);
 
             value = (value << 1) | bit;
             while (_range < Top)

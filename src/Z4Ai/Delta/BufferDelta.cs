@@ -1,4 +1,7 @@
 using System.Buffers;
+using System.Runtime.CompilerServices;
+using System.Runtime.ExceptionServices;
+using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using CommunityToolkit.HighPerformance.Buffers;
 using Z4Ai.Codecs;
@@ -23,10 +26,12 @@ namespace Z4Ai.Delta;
 /// end is transformed over the overlapping bytes only; its remaining bytes go into the transformed buffer unchanged.
 /// </para>
 /// <para>
-/// Decoding verifies the reference's length and SHA-256 before doing anything else
-/// (<see cref="Z4AiErrorKind.ReferenceMismatch"/>), validates every chunk entry before writing a byte, and checks
-/// the result's SHA-256 (<see cref="Z4AiIntegrityException"/>), so a wrong reference or a damaged delta never yields
-/// wrong bytes. Working memory is bounded by a chunk on both sides.
+/// Decoding validates every chunk entry before writing a byte, verifies the reference's length and SHA-256
+/// (<see cref="Z4AiErrorKind.ReferenceMismatch"/>; on several threads the reference is hashed while the chunks decode,
+/// and a mismatch is reported before any other error and leaves the destination cleared), and checks the result's
+/// SHA-256 (<see cref="Z4AiIntegrityException"/>), so a wrong reference or a damaged delta never yields wrong bytes.
+/// Chunks decode on several threads with the result's hash overlapped (see <see cref="DecodeValidated"/>); working
+/// memory beyond the two buffers is a chunk table and one chunk's models per thread.
 /// </para>
 /// </remarks>
 internal static class BufferDelta
@@ -181,25 +186,103 @@ internal static class BufferDelta
         Sha256Digest actual = knownReferenceDigest ?? Sha256Digest.Compute(reference);
         if (header.ReferenceLength != reference.Length || actual != header.ReferenceDigest)
         {
-            ThrowHelper.Format(
-                Z4AiErrorKind.ReferenceMismatch,
-                $"the delta was made against a reference of {header.ReferenceLength} bytes with SHA-256 {header.ReferenceDigest}, "
-                + $"but the reference given has {reference.Length} bytes with SHA-256 {actual}");
+            ThrowReferenceMismatch(header, reference.Length, actual);
         }
 
+        ValidateChunks(delta, header);
+        return header;
+    }
+
+    /// <summary>
+    /// Validates, decodes into exactly <paramref name="destination"/> and verifies, on <paramref name="parallelism"/>
+    /// threads. When the reference's digest is not known and several threads may be used, the reference is hashed on
+    /// a thread of its own while the chunks decode, and checked before anything else is reported: a wrong reference
+    /// raises <see cref="Z4AiErrorKind.ReferenceMismatch"/> (never a corrupt-frame or integrity error that its bytes
+    /// caused) and leaves <paramref name="destination"/> cleared.
+    /// </summary>
+    public static unsafe void DecodeInto(
+        ReadOnlySpan<byte> delta, DeltaHeader header, ReadOnlySpan<byte> reference, Span<byte> destination, Sha256Digest? knownReferenceDigest, int parallelism)
+    {
+        if (knownReferenceDigest is not null || parallelism <= 1 || header.ReferenceLength != reference.Length)
+        {
+            Sha256Digest actual = knownReferenceDigest ?? Sha256Digest.Compute(reference);
+            if (header.ReferenceLength != reference.Length || actual != header.ReferenceDigest)
+            {
+                ThrowReferenceMismatch(header, reference.Length, actual);
+            }
+
+            DecodeValidated(delta, header, reference, destination, parallelism: parallelism);
+            return;
+        }
+
+        fixed (byte* pointer = reference)
+        {
+            nint address = (nint)pointer;
+            int length = reference.Length;
+            Task<Sha256Digest> hashing = Task.Factory.StartNew(
+                () => Sha256Digest.Compute(new ReadOnlySpan<byte>((byte*)address, length)),
+                CancellationToken.None,
+                TaskCreationOptions.DenyChildAttach,
+                TaskScheduler.Default);
+            ExceptionDispatchInfo? failure = null;
+            Sha256Digest actual;
+            try
+            {
+                DecodeValidated(delta, header, reference, destination, parallelism: parallelism);
+            }
+            catch (Z4AiException ex)
+            {
+                failure = ExceptionDispatchInfo.Capture(ex);
+            }
+            finally
+            {
+                // The hashing thread reads through the pinned pointer: it must finish before the pin is released.
+                actual = hashing.GetAwaiter().GetResult();
+            }
+
+            if (actual != header.ReferenceDigest)
+            {
+                destination.Clear();
+                ThrowReferenceMismatch(header, reference.Length, actual);
+            }
+
+            failure?.Throw();
+        }
+    }
+
+    /// <summary>Reads the header and validates every chunk entry, without looking at the reference.</summary>
+    public static DeltaHeader ReadStructure(ReadOnlySpan<byte> delta)
+    {
+        DeltaHeader header = DeltaHeader.Read(delta);
+        ValidateChunks(delta, header);
+        return header;
+    }
+
+    private static void ValidateChunks(ReadOnlySpan<byte> delta, DeltaHeader header)
+    {
         var chunks = new DeltaChunkReader(delta, header);
         while (chunks.TryReadNext(out _))
         {
         }
-
-        return header;
     }
+
+    private static void ThrowReferenceMismatch(DeltaHeader header, long referenceLength, Sha256Digest actual) =>
+        ThrowHelper.Format(
+            Z4AiErrorKind.ReferenceMismatch,
+            $"the delta was made against a reference of {header.ReferenceLength} bytes with SHA-256 {header.ReferenceDigest}, "
+            + $"but the reference given has {referenceLength} bytes with SHA-256 {actual}");
 
     /// <summary>
     /// Rebuilds the target into exactly <paramref name="destination"/> (<see cref="DeltaHeader.TargetLength"/> bytes)
     /// from a delta that <see cref="Validate"/> accepted with this reference, and verifies its SHA-256. If verification
     /// fails the destination is cleared before the exception is thrown.
     /// </summary>
+    /// <remarks>
+    /// With <paramref name="parallelism"/> above 1, chunks decode on that many threads (the caller's among them) while
+    /// the calling thread hashes the finished ones in order (<see cref="ParallelChunks.ForOrdered"/>), so the SHA-256
+    /// overlaps decoding. Every chunk writes only its own range of <paramref name="destination"/>, so the bytes are the
+    /// same whatever the parallelism; working memory is the chunk table plus one chunk's models per thread.
+    /// </remarks>
     /// <param name="delta">The delta frame.</param>
     /// <param name="header">Its header, as <see cref="Validate"/> returned it.</param>
     /// <param name="reference">The reference buffer.</param>
@@ -208,45 +291,60 @@ internal static class BufferDelta
     /// False only for a caller that verifies the bytes itself against a digest covering them (a model-level reader
     /// hashing a whole tensor made of several deltas), so they are not hashed twice.
     /// </param>
-    public static void DecodeValidated(ReadOnlySpan<byte> delta, DeltaHeader header, ReadOnlySpan<byte> reference, Span<byte> destination, bool verify = true)
+    /// <param name="parallelism">How many threads may decode chunks; 1 decodes on the calling thread alone.</param>
+    public static unsafe void DecodeValidated(
+        ReadOnlySpan<byte> delta, DeltaHeader header, ReadOnlySpan<byte> reference, Span<byte> destination, bool verify = true, int parallelism = 1)
     {
         if (destination.Length != header.TargetLength)
         {
             throw new ArgumentException($"the destination must be exactly {header.TargetLength} bytes, got {destination.Length}", nameof(destination));
         }
 
+        ArgumentOutOfRangeException.ThrowIfLessThan(parallelism, 1);
         DeltaLanes.TryGetSubtractLanes(header.DType, out int laneSize, out bool ordered);
-        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         var chunks = new DeltaChunkReader(delta, header);
-        while (chunks.TryReadNext(out DeltaChunk chunk))
+        int count = chunks.Count;
+        Entry[] entries = ArrayPool<Entry>.Shared.Rent(Math.Max(1, count));
+        using var hash = verify ? IncrementalHash.CreateHash(HashAlgorithmName.SHA256) : null;
+        try
         {
-            Span<byte> target = destination.Slice((int)chunk.Offset, chunk.Length);
-            if (chunk.Mode == DeltaChunkMode.Copy)
+            ref byte start = ref MemoryMarshal.GetReference(delta);
+            while (chunks.TryReadNext(out DeltaChunk chunk))
             {
-                reference.Slice((int)chunk.Offset, chunk.Length).CopyTo(target);
-            }
-            else if (chunk.Mode == DeltaChunkMode.Sparse)
-            {
-                reference.Slice((int)chunk.Offset, chunk.Length).CopyTo(target);
-                SparseDelta.Decode(chunk.Frame, target, laneSize, ordered, chunk.Index);
-            }
-            else
-            {
-                TensorCodec.Decode(chunk.Frame, target);
-                if (chunk.Mode != DeltaChunkMode.Scratch)
-                {
-                    Inverse(chunk.Mode, target, reference.Slice((int)chunk.Offset, chunk.Overlap), laneSize, ordered);
-                }
+                int at = chunk.Frame.IsEmpty ? 0 : (int)Unsafe.ByteOffset(ref start, ref MemoryMarshal.GetReference(chunk.Frame));
+                entries[chunk.Index] = new Entry(chunk.Offset, chunk.Length, chunk.Overlap, chunk.Mode, at, chunk.Frame.Length);
             }
 
-            // Hashing each chunk right after writing it reads it while it is still in cache.
-            if (verify)
+            fixed (byte* deltaPointer = delta)
+            fixed (byte* referencePointer = reference)
+            fixed (byte* destinationPointer = destination)
             {
-                hash.AppendData(target);
+                nint deltaAddress = (nint)deltaPointer;
+                nint referenceAddress = (nint)referencePointer;
+                nint destinationAddress = (nint)destinationPointer;
+                int deltaLength = delta.Length;
+                int referenceLength = reference.Length;
+                int destinationLength = destination.Length;
+                ParallelChunks.ForOrdered(
+                    count,
+                    parallelism,
+                    c => DecodeChunk(
+                        entries[c],
+                        c,
+                        new ReadOnlySpan<byte>((byte*)deltaAddress, deltaLength),
+                        new ReadOnlySpan<byte>((byte*)referenceAddress, referenceLength),
+                        new Span<byte>((byte*)destinationAddress, destinationLength),
+                        laneSize,
+                        ordered),
+                    c => hash?.AppendData(new ReadOnlySpan<byte>((byte*)destinationAddress + entries[c].Offset, entries[c].Length)));
             }
         }
+        finally
+        {
+            ArrayPool<Entry>.Shared.Return(entries);
+        }
 
-        if (!verify)
+        if (hash is null)
         {
             return;
         }
@@ -261,24 +359,28 @@ internal static class BufferDelta
         }
     }
 
-    /// <summary>Validates and decodes into exactly <paramref name="destination"/>.</summary>
+    /// <summary>Validates and decodes into exactly <paramref name="destination"/>, on every core.</summary>
     public static void Decode(ReadOnlySpan<byte> delta, ReadOnlySpan<byte> reference, Span<byte> destination, Sha256Digest? knownReferenceDigest = null)
     {
-        DeltaHeader header = Validate(delta, reference, knownReferenceDigest);
-        DecodeValidated(delta, header, reference, destination);
+        DeltaHeader header = ReadStructure(delta);
+        DecodeInto(delta, header, reference, destination, knownReferenceDigest, Environment.ProcessorCount);
     }
 
-    /// <summary>Validates and decodes into a new array, allocated only after the whole delta has been validated.</summary>
-    public static byte[] Decode(ReadOnlySpan<byte> delta, ReadOnlySpan<byte> reference, Sha256Digest? knownReferenceDigest = null)
+    /// <summary>
+    /// Validates and decodes into a new array, allocated only after the whole delta has been validated; on
+    /// <paramref name="parallelism"/> threads (every core when null).
+    /// </summary>
+    public static byte[] Decode(ReadOnlySpan<byte> delta, ReadOnlySpan<byte> reference, Sha256Digest? knownReferenceDigest = null, int? parallelism = null)
     {
-        DeltaHeader header = Validate(delta, reference, knownReferenceDigest);
+        int threads = parallelism ?? Environment.ProcessorCount;
+        DeltaHeader header = threads > 1 && knownReferenceDigest is null ? ReadStructure(delta) : Validate(delta, reference, knownReferenceDigest);
         if (header.TargetLength > Array.MaxLength)
         {
             ThrowHelper.Format(Z4AiErrorKind.LimitExceeded, $"the delta target of {header.TargetLength} bytes exceeds the largest array ({Array.MaxLength} bytes)");
         }
 
         byte[] result = GC.AllocateUninitializedArray<byte>((int)header.TargetLength);
-        DecodeValidated(delta, header, reference, result);
+        DecodeInto(delta, header, reference, result, knownReferenceDigest ?? (threads > 1 ? null : header.ReferenceDigest), threads);
         return result;
     }
 
@@ -304,6 +406,31 @@ internal static class BufferDelta
             header.Length,
             delta.Length,
             list.AsReadOnly());
+    }
+
+    private static void DecodeChunk(
+        in Entry entry, int index, ReadOnlySpan<byte> delta, ReadOnlySpan<byte> reference, Span<byte> destination, int laneSize, bool ordered)
+    {
+        Span<byte> target = destination.Slice((int)entry.Offset, entry.Length);
+        ReadOnlySpan<byte> frame = delta.Slice(entry.FrameStart, entry.FrameLength);
+        switch (entry.Mode)
+        {
+            case DeltaChunkMode.Copy:
+                reference.Slice((int)entry.Offset, entry.Length).CopyTo(target);
+                break;
+            case DeltaChunkMode.Sparse:
+                reference.Slice((int)entry.Offset, entry.Length).CopyTo(target);
+                SparseDelta.Decode(frame, target, laneSize, ordered, index);
+                break;
+            default:
+                TensorCodec.Decode(frame, target);
+                if (entry.Mode != DeltaChunkMode.Scratch)
+                {
+                    Inverse(entry.Mode, target, reference.Slice((int)entry.Offset, entry.Overlap), laneSize, ordered);
+                }
+
+                break;
+        }
     }
 
     /// <summary>
@@ -371,4 +498,7 @@ internal static class BufferDelta
         output.Advance(n);
         output.Write(frame);
     }
+
+    /// <summary>A validated chunk entry: where it goes in the target and where its frame lies in the delta.</summary>
+    private readonly record struct Entry(long Offset, int Length, int Overlap, DeltaChunkMode Mode, int FrameStart, int FrameLength);
 }
