@@ -3,19 +3,26 @@ using System.Buffers.Binary;
 namespace Z4Ai.Benchmarks.Corpus;
 
 /// <summary>
-/// The information bound of a quantised case: what its stored tensor holds beyond the safetensors header is the
-/// integer codes and the scales, so no lossless coder that treats the codes as independent draws (which is what the
-/// generator makes them, given their row) gets the file below header + order-0 entropy of the codes + the scales'
-/// raw bits. The codes come from the generator, and <see cref="Of"/> checks against the stored bytes that they are
-/// exactly recoverable from them (one stored value per code within each scale), so the bound describes this data.
+/// The information bounds of a quantised case: beyond the safetensors header its tensor holds only integer codes and
+/// scales. <see cref="Ratio"/> is the code bound (order-0 entropy of the codes over the whole tensor plus the
+/// scales' raw bits): no coder that codes the codes with one set of frequencies gets the file smaller. The codes of a
+/// row are independent draws, but rows differ (in their scale, or with one scale per tensor in their spread), so a
+/// coder that adapts row by row can pass it; <see cref="RowCeiling"/> (each row's own order-0 entropy, scales and
+/// tables free) is the ceiling no lossless coder can expect to pass on this data. The codes come from the generator,
+/// and <see cref="Of"/> checks against the stored bytes that they are exactly recoverable from them (one stored
+/// value per code within each scale), so both describe the data itself.
 /// </summary>
 /// <param name="CodeBits">Order-0 entropy of the codes over the whole tensor, in bits.</param>
-/// <param name="RowCodeBits">Sum over the rows (groups sharing a scale) of each row's own order-0 entropy, in bits:
-/// what a coder with a free table per row would reach; the tables are not free, so this is only a guide.</param>
+/// <param name="RowCodeBits">Sum over the rows of the matrix of each row's own order-0 entropy, in bits: the codes of a
+/// row are independent draws, so no lossless coder can expect to code them in less, even with each row's exact
+/// frequencies known for free (the ceiling a floor must stay under to be reachable at all).</param>
 /// <param name="ScaleBits">The scales at their raw size: 32 bits per FP32 scale.</param>
 /// <param name="Codes">How many codes.</param>
 internal readonly record struct CodeBound(double CodeBits, double RowCodeBits, long ScaleBits, long Codes)
 {
+    /// <summary>The ceiling: file bytes over (header + the rows' own order-0 entropies), scales and tables free.</summary>
+    public double RowCeiling(long fileBytes, long headerBytes) => fileBytes / (headerBytes + (RowCodeBits / 8));
+
     /// <summary>Mean order-0 bits per code.</summary>
     public double BitsPerCode => Codes == 0 ? 0 : CodeBits / Codes;
 
@@ -41,13 +48,19 @@ internal readonly record struct CodeBound(double CodeBits, double RowCodeBits, l
         long[] tensor = new long[256];
         long[] group = new long[256];
         uint[] valueOf = new uint[256];
+        bool[] seen = new bool[256];
         var values = new HashSet<uint>();
         double rowBits = 0;
-        for (int start = 0; start < codes.Codes.Length; start += groupLength)
+        for (int start = 0; start < codes.Codes.Length; start += codes.Columns)
         {
             Array.Clear(group);
-            values.Clear();
-            for (int i = start; i < start + groupLength; i++)
+            if (start % groupLength == 0)
+            {
+                values.Clear();
+                Array.Clear(seen);
+            }
+
+            for (int i = start; i < start + codes.Columns; i++)
             {
                 byte code = (byte)codes.Codes[i];
                 uint value = elementSize == 2
@@ -55,13 +68,14 @@ internal readonly record struct CodeBound(double CodeBits, double RowCodeBits, l
                     : BinaryPrimitives.ReadUInt32LittleEndian(stored[(4 * i)..]);
 
                 // A code seen before must come back as the same value; a new code must bring a value not seen before.
-                if (group[code] == 0 ? !values.Add(value) : valueOf[code] != value)
+                if (!seen[code] ? !values.Add(value) : valueOf[code] != value)
                 {
                     throw new InvalidOperationException(
                         $"element {i}: code {(sbyte)code} is stored as 0x{value:X}, which does not map one to one onto the codes of its scale");
                 }
 
                 valueOf[code] = value;
+                seen[code] = true;
                 group[code]++;
                 tensor[code]++;
             }

@@ -40,6 +40,9 @@ internal sealed class OrderZeroBounds
     /// <summary>Elements of the chunks counted in <see cref="CodedExponentBits"/>.</summary>
     public long CodedExponentElements { get; private set; }
 
+    /// <summary>How many chunks are counted in <see cref="CodedExponentBits"/> (each codes its exponents with its own tables).</summary>
+    public int CodedExponentChunks { get; private set; }
+
     /// <summary>Order-0 bits of the exponent fields of exactly the elements counted in
     /// <see cref="CodedExponentElements"/>, one histogram per tensor (the like-for-like bound for the coded figure).</summary>
     public double CodedExponentBoundBits { get; private set; }
@@ -109,6 +112,7 @@ internal sealed class OrderZeroBounds
             {
                 CodedExponentBits += 8.0 * exponentBytes;
                 CodedExponentElements += chunkElements;
+                CodedExponentChunks++;
                 ExponentHistogram(chunk, elementSize, exponentBits, mantissaBits, matched!);
             }
         }
