@@ -75,8 +75,9 @@ internal sealed class CorpusReport
             + "group-shift offsets and tables included) against the order-0 entropy of exactly those elements' exponents (one histogram per tensor), over the chunks whose every element went through an exponent stream; "
             + "a percentage gives the share of the float elements those chunks hold when it is not all of them (the rest took a palette, a zero mask or another recipe), — when no chunk did. "
             + "*> H0* marks Z4Ai smaller than both bounds, which takes context modelling or structure (repeats, palettes, runs) that order-0 cannot see.");
-        md.AppendLine("- **Code bound** (quantised cases only): the most any lossless coder can reach on the case's own data when it codes the integer codes as independent draws, as the generator makes them: "
-            + "file bytes / (header + order-0 entropy of the INT8/INT4 codes over the whole tensor + 32 bits per FP32 scale). The runner regenerates the codes from the scenario's seed "
+        md.AppendLine("- **Code bound** (quantised cases only): the most a lossless coder can reach on the case's own data when it codes the integer codes with one set of frequencies for the whole tensor: "
+            + "file bytes / (header + order-0 entropy of the INT8/INT4 codes over the whole tensor + 32 bits per FP32 scale). The Reading section adds the *ceiling*, each row's codes at that row's own "
+            + "order-0 entropy with scales and tables free, which no lossless coder can expect to pass since a row's codes are independent draws. The runner regenerates the codes from the scenario's seed "
             + "and checks against the stored tensor that, within each scale, codes and stored values map one to one, so the codes are exactly what the data holds.");
         md.AppendLine("- **Floor:** the best published ratio for the scenario type (issue 3's table: public z4ai (Python) and ZipNN), or for a sample file the best of xz -9, zstd -19, ZipNN and z4ai (Python) "
             + "from `numbers-to-beat.md`.");
@@ -325,7 +326,7 @@ internal sealed class CorpusReport
         }
     }
 
-    // "load average 12.3 at the start and 8.1 at the end of the run on 2 cores (...)".
+    // "a 1-minute load average of 12.3 at the start and 8.1 at the end on 2 cores", with a warning above the core count.
     private string LoadNote()
     {
         if (_loadAtStart is not double start || _loadAtEnd is not double end)
