@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The corpus benchmark (issue 3): generates the scenario suite, runs Z4Ai, zstd -3, zstd -19 and xz -9 on every case
-# and on the sample weights in ../shared/data, and writes docs/benchmarks.md and docs/benchmarks-ratio.svg.
+# and on the sample weights in ../shared/data, and writes docs/benchmarks.md (its generated part: the hand-written
+# sections from "## Model registry" on are kept) and docs/benchmarks-ratio.svg.
 # Usage: bench/run-corpus.sh [runner options], e.g. --mib 8 for a quicker run or --only bf16 for a subset
 # (see bench/Z4Ai.Benchmarks/Corpus/CorpusRunner.cs). A full run at 32 MiB per case takes roughly 10-15 minutes
 # on two cores.

@@ -23,6 +23,9 @@ internal sealed class CorpusOptions
 
     public bool External { get; private set; } = true;
 
+    /// <summary>Log every case's leaf streams (path, coder, raw and coded bytes) while measuring.</summary>
+    public bool Streams { get; private set; }
+
     /// <summary>The arguments as given, for the report's command line (a --data path shown relative).</summary>
     public string CommandLine { get; private set; } = string.Empty;
 
@@ -86,6 +89,9 @@ internal sealed class CorpusOptions
                 case "--no-real":
                     options.Real = false;
                     shown.Add(arg);
+                    break;
+                case "--streams":
+                    options.Streams = true;
                     break;
                 case "--no-external":
                     options.External = false;

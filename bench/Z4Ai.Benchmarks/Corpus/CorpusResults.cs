@@ -19,6 +19,12 @@ internal sealed record CaseResult(
     OrderZeroBounds Bounds,
     long HeaderBytes)
 {
+    /// <summary>For a quantised case, the information bound of its codes and scales.</summary>
+    public CodeBound? Codes { get; init; }
+
+    /// <summary>The largest ratio the quantised case's codes and scales allow, or null for any other case.</summary>
+    public double? CodeBoundRatio => Codes is CodeBound b ? b.Ratio(FileBytes, HeaderBytes) : null;
+
     /// <summary>The Z4Ai ratio: plain file bytes per container byte.</summary>
     public double Z4AiRatio => (double)FileBytes / Z4Ai.StoredBytes;
 

@@ -15,8 +15,9 @@ namespace Z4Ai.Benchmarks.Corpus;
 /// Options: <c>--mib N</c> (MiB per synthetic case, default 32), <c>--only A,B</c> (cases whose name contains one of
 /// the words), <c>--runs N</c> (timed runs, best kept; default 3), <c>--effort Fast|Default|Max</c> (default
 /// Default), <c>--seed N</c>, <c>--data DIR</c> (default: the first <c>shared/data</c> found beside the repository or
-/// one of its parents), <c>--no-real</c>, <c>--no-external</c>, <c>--out FILE.md</c> (also writes
-/// <c>FILE-ratio.svg</c>). Without <c>--out</c> the report is printed.
+/// one of its parents), <c>--no-real</c>, <c>--no-external</c>, <c>--streams</c> (log every case's leaf streams, raw
+/// and coded bytes), <c>--out FILE.md</c> (also writes <c>FILE-ratio.svg</c>; the hand-written sections from
+/// <c>## Model registry</c> on are kept). Without <c>--out</c> the report is printed.
 /// </remarks>
 public static class CorpusRunner
 {
@@ -80,12 +81,24 @@ public static class CorpusRunner
         foreach (Scenario scenario in CorpusScenarios.All.Where(s => options.Selects(s.Name)))
         {
             Log($"{scenario.Name}: generating {options.Mib} MiB");
-            var rng = new ScenarioRandom(ScenarioRandom.SeedFor(scenario.Name, options.Seed));
-            byte[] plain = SafeTensorsCompat.Save(
-                scenario.Build((long)options.Mib << 20, rng), options: new SaveOptions { Format = StorageFormat.SafeTensors });
+            long bytes = (long)options.Mib << 20;
+            ulong seed = ScenarioRandom.SeedFor(scenario.Name, options.Seed);
+            Dictionary<string, Tensor> tensors = scenario.Build(bytes, new ScenarioRandom(seed));
+            byte[] plain = SafeTensorsCompat.Save(tensors, options: new SaveOptions { Format = StorageFormat.SafeTensors });
             string path = Path.Combine(work, scenario.Name + ".safetensors");
             File.WriteAllBytes(path, plain);
             CaseResult result = Measure(scenario.Name, real: false, scenario.Description, scenario.Floor, plain, path, options, externals, work);
+            if (scenario.Quantised is Quantisation quantisation)
+            {
+                // The same seed draws the same weights, so these are the very codes the tensor was made from.
+                QuantisedCodes codes = CorpusScenarios.Codes(quantisation, bytes, new ScenarioRandom(seed));
+                CodeBound bound = CodeBound.Of(codes, quantisation.DType, tensors.Values.Single().Data.Span);
+                result = result with { Codes = bound };
+                Log($"  code bound {bound.Ratio(result.FileBytes, result.HeaderBytes):0.000}x: {bound.BitsPerCode:0.0000} bits per code over the tensor "
+                    + $"({bound.RowCodeBits / bound.Codes:0.0000} per row), {bound.ScaleBits / 8} bytes of scales; Z4Ai at "
+                    + $"{100 * result.Z4AiRatio / bound.Ratio(result.FileBytes, result.HeaderBytes):0.00}% of it");
+            }
+
             results.Add(result);
             if (scenario.Name == "dense-bf16")
             {
@@ -139,7 +152,8 @@ public static class CorpusRunner
             string svgPath = Path.ChangeExtension(options.OutputPath, null) + "-ratio.svg";
             Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(options.OutputPath))!);
             File.WriteAllText(svgPath, report.ToSvg());
-            File.WriteAllText(options.OutputPath, report.ToMarkdown(Path.GetFileName(svgPath)));
+            string? existing = File.Exists(options.OutputPath) ? File.ReadAllText(options.OutputPath) : null;
+            File.WriteAllText(options.OutputPath, CorpusReport.KeepHandWritten(report.ToMarkdown(Path.GetFileName(svgPath)), existing));
             Console.WriteLine();
             Console.WriteLine(report.ToMarkdown(Path.GetFileName(svgPath)));
             Log($"wrote {options.OutputPath} and {svgPath}");
@@ -160,6 +174,14 @@ public static class CorpusRunner
                 bounds.Add(info.DType, data);
                 int rowLength = info.Shape.Count >= 2 && info.Shape[^1] is > 0 and <= int.MaxValue ? (int)info.Shape[^1] : 0;
                 bounds.AddCoded(info.DType, data, rowLength, options.Effort);
+            }
+        }
+
+        if (options.Streams)
+        {
+            foreach ((string key, (long raw, long encoded, int leaves)) in bounds.Streams)
+            {
+                Log($"  stream {key}: {raw} -> {encoded} bytes in {leaves} leaves ({(raw == 0 ? 0 : 8.0 * encoded / raw):0.0000} bits per raw byte)");
             }
         }
 

@@ -7,7 +7,16 @@ namespace Z4Ai.Benchmarks.Corpus;
 /// <param name="Description">What the data is, for the docs.</param>
 /// <param name="Floor">The best published ratio for this scenario type, or null when none is published.</param>
 /// <param name="Build">Builds the tensors for a target size in bytes.</param>
-internal sealed record Scenario(string Name, string Description, double? Floor, Func<long, ScenarioRandom, Dictionary<string, Tensor>> Build);
+/// <param name="Quantised">For a quantised case, how its integer codes were made (so the runner can regenerate them).</param>
+internal sealed record Scenario(
+    string Name, string Description, double? Floor, Func<long, ScenarioRandom, Dictionary<string, Tensor>> Build, Quantisation? Quantised = null);
+
+/// <summary>How a quantised scenario's single tensor was made: symmetric codes in ±<paramref name="QMax"/>, one FP32
+/// scale per row of the matrix or one for the whole tensor, dequantised into <paramref name="DType"/>.</summary>
+internal sealed record Quantisation(DType DType, int QMax, bool PerRow);
+
+/// <summary>The integer codes of a quantised scenario, row-major, and its FP32 scales (one per row, or one).</summary>
+internal sealed record QuantisedCodes(sbyte[] Codes, int Columns, float[] Scales);
 
 /// <summary>
 /// The documented synthetic scenario suite. Weights are Gaussian with a per-row scale drawn log-normally around
@@ -37,21 +46,21 @@ internal static class CorpusScenarios
         new("zeros50-fp32", "FP32 weights with 50% of the elements set to zero at random positions", 2.21,
             (bytes, rng) => One(DType.F32, bytes, rng, w => ToF32(Prune(w, rng)))),
         new("int8-tensor-bf16", "INT8 codes (symmetric, one scale per tensor) dequantised into BF16", 2.39,
-            (bytes, rng) => Quantised(DType.BF16, bytes, rng, 127, perRow: false)),
+            (bytes, rng) => Quantised(DType.BF16, bytes, rng, 127, perRow: false), new(DType.BF16, 127, false)),
         new("int8-row-bf16", "INT8 codes with one scale per row dequantised into BF16", 2.39,
-            (bytes, rng) => Quantised(DType.BF16, bytes, rng, 127, perRow: true)),
+            (bytes, rng) => Quantised(DType.BF16, bytes, rng, 127, perRow: true), new(DType.BF16, 127, true)),
         new("int8-tensor-fp32", "INT8 codes, one scale per tensor, dequantised into FP32", 4.72,
-            (bytes, rng) => Quantised(DType.F32, bytes, rng, 127, perRow: false)),
+            (bytes, rng) => Quantised(DType.F32, bytes, rng, 127, perRow: false), new(DType.F32, 127, false)),
         new("int8-row-fp32", "INT8 codes, one scale per row, dequantised into FP32", 4.72,
-            (bytes, rng) => Quantised(DType.F32, bytes, rng, 127, perRow: true)),
+            (bytes, rng) => Quantised(DType.F32, bytes, rng, 127, perRow: true), new(DType.F32, 127, true)),
         new("int4-tensor-bf16", "INT4 codes (-7..7, one scale per tensor) dequantised into BF16", 5.41,
-            (bytes, rng) => Quantised(DType.BF16, bytes, rng, 7, perRow: false)),
+            (bytes, rng) => Quantised(DType.BF16, bytes, rng, 7, perRow: false), new(DType.BF16, 7, false)),
         new("int4-row-bf16", "INT4 codes with one scale per row dequantised into BF16", 5.41,
-            (bytes, rng) => Quantised(DType.BF16, bytes, rng, 7, perRow: true)),
+            (bytes, rng) => Quantised(DType.BF16, bytes, rng, 7, perRow: true), new(DType.BF16, 7, true)),
         new("int4-tensor-fp32", "INT4 codes, one scale per tensor, dequantised into FP32", 10.77,
-            (bytes, rng) => Quantised(DType.F32, bytes, rng, 7, perRow: false)),
+            (bytes, rng) => Quantised(DType.F32, bytes, rng, 7, perRow: false), new(DType.F32, 7, false)),
         new("int4-row-fp32", "INT4 codes, one scale per row, dequantised into FP32", 10.77,
-            (bytes, rng) => Quantised(DType.F32, bytes, rng, 7, perRow: true)),
+            (bytes, rng) => Quantised(DType.F32, bytes, rng, 7, perRow: true), new(DType.F32, 7, true)),
         new("repeated-bf16", "one BF16 layer (two tensors) repeated 64 times under different names (duplicated layers)", 58.1,
             Repeated),
     ];
@@ -96,23 +105,48 @@ internal static class CorpusScenarios
     /// <c>(float)q * s</c> in FP32 (then rounded to the tensor's dtype), as dequantising an INT8/INT4 tensor does.</summary>
     internal static float[] Dequantise(float[] w, int columns, int qmax, bool perRow)
     {
+        QuantisedCodes codes = Quantise(w, columns, qmax, perRow);
         float[] result = new float[w.Length];
+        for (int i = 0; i < result.Length; i++)
+        {
+            // The code is an integer (as an INT8/INT4 tensor stores it), so code 0 dequantises to +0.0.
+            result[i] = codes.Codes[i] * codes.Scales[perRow ? i / columns : 0];
+        }
+
+        return result;
+    }
+
+    /// <summary>The integer codes and scales of <see cref="Dequantise"/>: scale <c>absmax / qmax</c> (per row or per
+    /// tensor, 1 for an all-zero one), codes rounded half to even and clamped.</summary>
+    internal static QuantisedCodes Quantise(float[] w, int columns, int qmax, bool perRow)
+    {
+        int rows = w.Length / columns;
+        sbyte[] codes = new sbyte[w.Length];
+        float[] scales = new float[perRow ? rows : 1];
         float tensorMax = MaxAbs(w);
-        for (int row = 0; row < w.Length / columns; row++)
+        for (int row = 0; row < rows; row++)
         {
             ReadOnlySpan<float> source = w.AsSpan(row * columns, columns);
             float max = perRow ? MaxAbs(source) : tensorMax;
             float scale = max == 0 ? 1f : max / qmax;
-            Span<float> target = result.AsSpan(row * columns, columns);
+            scales[perRow ? row : 0] = scale;
+            Span<sbyte> target = codes.AsSpan(row * columns, columns);
             for (int i = 0; i < source.Length; i++)
             {
-                // The code is an integer (as an INT8/INT4 tensor stores it), so code 0 dequantises to +0.0.
-                int q = Math.Clamp((int)MathF.Round(source[i] / scale, MidpointRounding.ToEven), -qmax, qmax);
-                target[i] = q * scale;
+                target[i] = (sbyte)Math.Clamp((int)MathF.Round(source[i] / scale, MidpointRounding.ToEven), -qmax, qmax);
             }
         }
 
-        return result;
+        return new QuantisedCodes(codes, columns, scales);
+    }
+
+    /// <summary>Regenerates a quantised scenario's codes: <paramref name="rng"/> must be seeded as it was for
+    /// <see cref="Scenario.Build"/>, which draws the same weights in the same order.</summary>
+    internal static QuantisedCodes Codes(Quantisation quantisation, long bytes, ScenarioRandom rng)
+    {
+        long elements = bytes / (quantisation.DType.BitSize() / 8);
+        int columns = Columns(elements);
+        return Quantise(Weights(elements, columns, rng), columns, quantisation.QMax, quantisation.PerRow);
     }
 
     private static Dictionary<string, Tensor> One(DType dtype, long bytes, ScenarioRandom rng, Func<float[], byte[]> encode)

@@ -33,49 +33,93 @@ internal sealed class OrderZeroBounds
     public double? ExponentBitsPerElement => FloatElements == 0 ? null : ExponentBits / FloatElements;
 
     /// <summary>Bits Z4Ai spends on exponent streams (every leaf under a <c>fields/exponent</c> node, group-shift
-    /// offsets included), chunk by chunk as the container codes the tensor.</summary>
+    /// offsets and tables included) in the chunks whose every element went through an exponent stream, chunk by chunk
+    /// as the container codes the tensor.</summary>
     public double CodedExponentBits { get; private set; }
 
-    /// <summary>Elements whose exponents Z4Ai coded as an exponent stream.</summary>
+    /// <summary>Elements of the chunks counted in <see cref="CodedExponentBits"/>.</summary>
     public long CodedExponentElements { get; private set; }
 
-    /// <summary>Z4Ai's exponent bits per element, when every float element went through an exponent stream (so the
-    /// figure compares with <see cref="ExponentBitsPerElement"/>); otherwise null.</summary>
+    /// <summary>How many chunks are counted in <see cref="CodedExponentBits"/> (each codes its exponents with its own tables).</summary>
+    public int CodedExponentChunks { get; private set; }
+
+    /// <summary>Order-0 bits of the exponent fields of exactly the elements counted in
+    /// <see cref="CodedExponentElements"/>, one histogram per tensor (the like-for-like bound for the coded figure).</summary>
+    public double CodedExponentBoundBits { get; private set; }
+
+    /// <summary>Z4Ai's exponent bits per element over the chunks that took an exponent stream, or null when none did.</summary>
     public double? CodedExponentBitsPerElement =>
-        FloatElements > 0 && CodedExponentElements == FloatElements ? CodedExponentBits / FloatElements : null;
+        CodedExponentElements == 0 ? null : CodedExponentBits / CodedExponentElements;
+
+    /// <summary>The order-0 exponent bits per element of the same elements, or null when no chunk took an exponent stream.</summary>
+    public double? CodedExponentBoundPerElement =>
+        CodedExponentElements == 0 ? null : CodedExponentBoundBits / CodedExponentElements;
+
+    /// <summary>Share of the float elements whose chunk took an exponent stream.</summary>
+    public double CodedExponentShare => FloatElements == 0 ? 0 : (double)CodedExponentElements / FloatElements;
+
+    /// <summary>Every leaf stream of every coded chunk, summed by path (<c>data/exponent</c>, ...) and coder.</summary>
+    public SortedDictionary<string, (long Raw, long Encoded, int Leaves)> Streams { get; } = new(StringComparer.Ordinal);
 
     /// <summary>
     /// Encodes one tensor with <see cref="TensorCodec"/> in the container's default chunks (row length from the
-    /// shape, as the container passes it) and tallies what its exponent streams cost.
+    /// shape, as the container passes it), tallies every leaf stream, and for float tensors what the exponent streams
+    /// cost in the chunks where every element went through one, with the order-0 bound of those same exponents.
     /// </summary>
     public void AddCoded(DType dtype, ReadOnlySpan<byte> data, int rowLength, CompressionEffort effort)
     {
-        if (FloatLayout(dtype) is null || data.IsEmpty)
+        if (data.IsEmpty)
         {
             return;
         }
 
+        (int Exponent, int Mantissa)? layout = FloatLayout(dtype);
+        int elementSize = Math.Max(1, dtype.BitSize() / 8);
+        long[]? matched = layout is (int e, _) ? new long[1 << e] : null;
         var writer = new ArrayBufferWriter<byte>(TensorCodec.GetMaxEncodedLength(Math.Min(data.Length, ContainerFormat.DefaultChunkSize)));
         var streams = new List<StreamBreakdown>();
         for (int offset = 0; offset < data.Length; offset += ContainerFormat.DefaultChunkSize)
         {
+            ReadOnlySpan<byte> chunk = data.Slice(offset, Math.Min(ContainerFormat.DefaultChunkSize, data.Length - offset));
             writer.ResetWrittenCount();
             streams.Clear();
-            TensorCodec.Encode(data.Slice(offset, Math.Min(ContainerFormat.DefaultChunkSize, data.Length - offset)), dtype, effort, writer, rowLength);
+            TensorCodec.Encode(chunk, dtype, effort, writer, rowLength);
             RecipeInspector.Inspect(writer.WrittenSpan, streams);
+            long exponentElements = 0;
+            long exponentBytes = 0;
             foreach (StreamBreakdown stream in streams)
             {
+                string key = stream.Path + " " + stream.Coder;
+                Streams[key] = Streams.TryGetValue(key, out var t)
+                    ? (t.Raw + stream.RawBytes, t.Encoded + stream.EncodedBytes, t.Leaves + 1)
+                    : (stream.RawBytes, stream.EncodedBytes, 1);
                 if (!stream.Path.Contains("/exponent", StringComparison.Ordinal))
                 {
                     continue;
                 }
 
-                CodedExponentBits += 8.0 * stream.EncodedBytes;
+                exponentBytes += stream.EncodedBytes;
                 if (stream.Path.EndsWith("/exponent", StringComparison.Ordinal) || stream.Path.EndsWith("/exponent/shifted", StringComparison.Ordinal))
                 {
-                    CodedExponentElements += stream.RawBytes;
+                    exponentElements += stream.RawBytes;
                 }
             }
+
+            // Only chunks whose exponent node covers every element compare like for like with the chunk's exponents;
+            // a node under a zero mask or a palette codes a subset, whose order-0 bound this tally cannot see.
+            long chunkElements = chunk.Length / elementSize;
+            if (layout is (int exponentBits, int mantissaBits) && exponentElements == chunkElements && chunkElements > 0)
+            {
+                CodedExponentBits += 8.0 * exponentBytes;
+                CodedExponentElements += chunkElements;
+                CodedExponentChunks++;
+                ExponentHistogram(chunk, elementSize, exponentBits, mantissaBits, matched!);
+            }
+        }
+
+        if (matched is not null)
+        {
+            CodedExponentBoundBits += Bits(matched);
         }
     }
 
@@ -143,6 +187,23 @@ internal sealed class OrderZeroBounds
         return total;
     }
 
+    /// <summary>Adds the exponent field of every element to <paramref name="histogram"/>.</summary>
+    internal static void ExponentHistogram(ReadOnlySpan<byte> data, int elementSize, int exponentBits, int mantissaBits, long[] histogram)
+    {
+        ulong mask = (1UL << exponentBits) - 1;
+        for (int i = 0; i + elementSize <= data.Length; i += elementSize)
+        {
+            histogram[(int)((Read(data[i..], elementSize) >> mantissaBits) & mask)]++;
+        }
+    }
+
+    private static ulong Read(ReadOnlySpan<byte> data, int elementSize) => elementSize switch
+    {
+        2 => BinaryPrimitives.ReadUInt16LittleEndian(data),
+        4 => BinaryPrimitives.ReadUInt32LittleEndian(data),
+        _ => BinaryPrimitives.ReadUInt64LittleEndian(data),
+    };
+
     private static (double Fields, double Exponent) FieldEntropy(ReadOnlySpan<byte> data, int elementSize, int exponentBits, int mantissaBits)
     {
         int highBits = mantissaBits % 8;
@@ -155,12 +216,7 @@ internal sealed class OrderZeroBounds
         ulong highMask = (1UL << highBits) - 1;
         for (int i = 0; i + elementSize <= data.Length; i += elementSize)
         {
-            ulong v = elementSize switch
-            {
-                2 => BinaryPrimitives.ReadUInt16LittleEndian(data[i..]),
-                4 => BinaryPrimitives.ReadUInt32LittleEndian(data[i..]),
-                _ => BinaryPrimitives.ReadUInt64LittleEndian(data[i..]),
-            };
+            ulong v = Read(data[i..], elementSize);
             sign[(int)(v >> ((8 * elementSize) - 1))]++;
             exponent[(int)((v >> mantissaBits) & exponentMask)]++;
             high[(int)((v >> (8 * lowBytes)) & highMask)]++;

@@ -115,18 +115,40 @@ internal static partial class Palette
 
     private static long MaxCode(FloatFormat format) => FloatBits.MaxCode(format);
 
-    // Tries F32 scales at the middle, a quarter and three quarters of the interval; each is proven on every value.
+    // Tries F32 scales inside the interval, each proven on every value: first the ones with the fewest significant bits
+    // (multiples of a power of two near the interval's width, coarsest first, nearest its middle), whose zero low
+    // mantissa bits cost the codebook almost nothing; then the middle, a quarter and three quarters of the interval.
     private static bool TryProveWide(
         ReadOnlySpan<ulong> sortedKeys, int bits, FloatFormat format, double low, double high, out long c0, out ulong span, out ulong scale)
     {
         c0 = 0;
         span = 0;
         scale = 0;
-        ReadOnlySpan<double> fractions = [0.5, 0.25, 0.75];
-        ulong tried = 0;
-        foreach (double f in fractions)
+        Span<double> candidates = stackalloc double[8];
+        int count = 0;
+        double middle = low + ((high - low) / 2);
+        if (high > low)
         {
-            float candidate = (float)(low + ((high - low) * f));
+            // The interval is at least one unit wide, so the multiple of the unit nearest its middle lies inside it; a
+            // multiple of two or four units may too.
+            double unit = Math.ScaleB(1.0, Math.ILogB(high - low) + 2);
+            for (int i = 0; i < 5; i++, unit /= 2)
+            {
+                double candidate = Math.Round(middle / unit) * unit;
+                if (candidate >= low && candidate <= high)
+                {
+                    candidates[count++] = candidate;
+                }
+            }
+        }
+
+        candidates[count++] = middle;
+        candidates[count++] = low + ((high - low) * 0.25);
+        candidates[count++] = low + ((high - low) * 0.75);
+        ulong tried = 0;
+        foreach (double value in candidates[..count])
+        {
+            float candidate = (float)value;
             ulong s = BitConverter.SingleToUInt32Bits(candidate);
             if (!float.IsNormal(candidate) || candidate <= 0 || s == tried)
             {

@@ -50,6 +50,13 @@ public class RecipeGoldenTests
         Assert.That(CodecSamples.Decode(Convert.FromHexString(expectedHex), raw.Length), Is.EqualTo(raw));
     }
 
+    [Test]
+    public void Decode_WideAffineFrameWithMidpointScales_GivesGoldenInput()
+    {
+        byte[] raw = Z4Ai.Tests.Transforms.PaletteTests.CodesThroughF32(DType.BF16, 6, 64, 7, 8);
+        Assert.That(CodecSamples.Decode(Convert.FromHexString(Golden.WideAffineMidpointScales), raw.Length), Is.EqualTo(raw));
+    }
+
     private static TestCaseData Case(string recipe, DType dtype, byte[] raw, string hex, CompressionEffort effort = CompressionEffort.Default, int rowLength = 0) =>
         new TestCaseData(recipe, dtype, raw, hex, effort, rowLength).SetArgDisplayNames(recipe.TrimEnd('('));
 
@@ -162,6 +169,14 @@ public class RecipeGoldenTests
             + "9C2BA670011A0128B52FFD20A08500003011000D000E0003400281A890421D10170128B52FFD20A06D00002001000300"
             + "020017A9143B000B130128B52FFD20A04D000010000001001B0A6001";
         public const string WideAffine = 
+            "038006060E02080C400607000F130B170F17190000808C3B0000953B00C08A3B0000F53A0040663B0080F93ABB010B40"
+            + "0700020103000200AF01020104073DA24E3775CAADEC0425E49F087EA52D0DC889010052104800A88EA397F55B1D5BD7"
+            + "B17D2C81AC936BE09EBEC192ECD4D39C00B6FA2675C718E6D126067D84AC945D87BC590455C5ABD8FD15BA15D890D904"
+            + "506A75E119A5CE95A21BD93CC5CCD36A983034A2548245A2164621CE77E9708ECDBA2D4B41049BD575F4C3FF6BA75EFA"
+            + "87D856190FDBBCAA6782318BFE0525130625CD5585E8ED690C32B3F1EB5253219340BF4011E0384090";
+        // The same input as WideAffine, written before the encoder preferred the F32 scale with the fewest significant
+        // bits (it took the middle of the interval); the layout is the same and such frames must keep decoding.
+        public const string WideAffineMidpointScales = 
             "038006060E02080C400607000F130B170F171900AB6A8C3B9A19953B66A68A3B5515F53A0040663B6E9BF93ABB010B40"
             + "0700020103000200AF01020104073DA24E3775CAADEC0425E49F087EA52D0DC889010052104800A88EA397F55B1D5BD7"
             + "B17D2C81AC936BE09EBEC192ECD4D39C00B6FA2675C718E6D126067D84AC945D87BC590455C5ABD8FD15BA15D890D904"

@@ -83,6 +83,34 @@ public class PaletteTests
         Assert.That(frame.Length, Is.LessThan((rows * columns) + (rows * 8)));
     }
 
+    [TestCase(DType.BF16, 7)]
+    [TestCase(DType.BF16, 127)]
+    [TestCase(DType.F16, 7)]
+    public void TryAffineWide_RowsThroughF32_ProvenScaleHasFewSignificantBits(DType dtype, int qmax)
+    {
+        // The stored values pin a row's F32 scale only to an interval; the scale taken is the one in it with the fewest
+        // significant bits, so the codebook's low mantissa byte is zero (the middle of the interval left it random).
+        const int rows = 32;
+        const int columns = 512;
+        byte[] raw = CodesThroughF32(dtype, rows, columns, qmax, 21);
+        FloatFormat format = dtype == DType.F16 ? FloatFormat.F16 : FloatFormat.BF16;
+        int lowByteZero = 0;
+        for (int r = 0; r < rows; r++)
+        {
+            ushort[] values = [.. Enumerable.Range(0, columns).Select(c => BitConverter.ToUInt16(raw, 2 * ((r * columns) + c))).Distinct()];
+            ulong[] keys = [.. values.Select(v => Palette.ToKey(v, 16, Palette.KeyKind.SignMagnitude)).Order()];
+            Assert.That(Palette.TryAffineWide(keys, 16, format, out long c0, out ulong span, out ulong scale), Is.True, $"row {r}");
+            foreach (ushort v in values)
+            {
+                Assert.That(Palette.TryCodeWide(v, scale, format, out long code) && code >= c0 && code <= c0 + (long)span, Is.True, $"row {r} value 0x{v:X4}");
+            }
+
+            lowByteZero += (scale & 0xFF) == 0 ? 1 : 0;
+        }
+
+        Assert.That(lowByteZero, Is.GreaterThanOrEqualTo(rows - 2), "scales whose low mantissa byte is zero");
+    }
+
     [Test]
     public void TryAffineWide_ValuesNotProductsOfOneScale_ReturnsFalse()
     {
