@@ -56,12 +56,20 @@ internal sealed class ContainerIndex
         && BinaryPrimitives.ReadUInt64LittleEndian(header) == (ulong)(header.Length - 8);
 
     /// <summary>Appends the index to <paramref name="output"/>. The arguments have been validated by the writer.</summary>
+    /// <param name="output">Where the index goes.</param>
+    /// <param name="chunkSize">The chunk size.</param>
+    /// <param name="entries">The entries in index order.</param>
+    /// <param name="originalHeader">The kept safetensors header, or null.</param>
+    /// <param name="metadata">The metadata, or null.</param>
+    /// <param name="deriveHeader">Write the header as "derived" (presence 2, no bytes) instead of its bytes: only
+    /// for a packed index, and only when <see cref="DeriveHeader"/> rebuilds exactly <paramref name="originalHeader"/>.</param>
     public static void Write(
         IBufferWriter<byte> output,
         int chunkSize,
         IReadOnlyList<ContainerEntry> entries,
         byte[]? originalHeader,
-        IReadOnlyDictionary<string, string>? metadata)
+        IReadOnlyDictionary<string, string>? metadata,
+        bool deriveHeader = false)
     {
         BinaryPrimitives.WriteUInt32LittleEndian(output.GetSpan(4), (uint)chunkSize);
         output.Advance(4);
@@ -102,6 +110,10 @@ internal sealed class ContainerIndex
         {
             WriteByte(output, 0);
         }
+        else if (deriveHeader)
+        {
+            WriteByte(output, ContainerFormat.HeaderDerived);
+        }
         else
         {
             WriteByte(output, 1);
@@ -132,10 +144,33 @@ internal sealed class ContainerIndex
     }
 
     /// <summary>
-    /// Parses and validates an index that starts at file offset <paramref name="indexOffset"/>; the data section is
-    /// <c>[HeaderLength, indexOffset)</c>. Errors are <see cref="Z4AiFormatException"/> with absolute file offsets.
+    /// The safetensors header a "derived" index entry stands for: the entries in index order with contiguous offsets
+    /// from 0, the metadata as <c>__metadata__</c> first, written as <see cref="SafeTensorsFormat.CreateLayout"/>
+    /// writes JSON. Null when it would exceed <see cref="ContainerFormat.MaxOriginalHeaderLength"/>.
     /// </summary>
-    public static ContainerIndex Parse(ReadOnlySpan<byte> index, long indexOffset, ReadLimits? limits = null)
+    public static byte[]? DeriveHeader(IReadOnlyList<ContainerEntry> entries, IReadOnlyDictionary<string, string>? metadata)
+    {
+        var tensors = new (string, DType, long[], long)[entries.Count];
+        for (int i = 0; i < tensors.Length; i++)
+        {
+            ContainerEntry e = entries[i];
+            tensors[i] = (e.Name, e.DType, e.Shape, e.RawLength);
+        }
+
+        return SafeTensorsFormat.TryCreateHeader(tensors, metadata, ContainerFormat.MaxOriginalHeaderLength - 8);
+    }
+
+    /// <summary>
+    /// Parses and validates an index that starts at file offset <paramref name="indexOffset"/>; the data section is
+    /// <c>[HeaderLength, indexOffset)</c>. Errors are <see cref="Z4AiFormatException"/> with absolute file offsets
+    /// (for an unpacked index: the offset of the packed index, with the position in the unpacked bytes in the message).
+    /// </summary>
+    /// <param name="index">The plain index bytes (unpacked if the file stores them packed).</param>
+    /// <param name="indexOffset">The file offset of the index.</param>
+    /// <param name="limits">Read limits, or null for the defaults.</param>
+    /// <param name="unpacked">True when <paramref name="index"/> was unpacked from a packed index: then the original
+    /// header may be "derived" (presence 2) and error offsets refer to the unpacked bytes.</param>
+    public static ContainerIndex Parse(ReadOnlySpan<byte> index, long indexOffset, ReadLimits? limits = null, bool unpacked = false)
     {
         limits ??= ReadLimits.Default;
         string? current = null;
@@ -143,7 +178,12 @@ internal sealed class ContainerIndex
         ContainerIndex result;
         try
         {
-            result = ParseCore(index, indexOffset, chunksByOffset, limits, ref current);
+            result = ParseCore(index, indexOffset, chunksByOffset, limits, unpacked, ref current);
+        }
+        catch (Z4AiFormatException ex) when (unpacked)
+        {
+            throw new Z4AiFormatException(
+                ex.Kind, $"{ex.Detail} (at byte {ex.Offset} of the unpacked index)", tensorName: current, offset: indexOffset, innerException: ex);
         }
         catch (Z4AiFormatException ex)
         {
@@ -156,7 +196,12 @@ internal sealed class ContainerIndex
     }
 
     private static ContainerIndex ParseCore(
-        ReadOnlySpan<byte> index, long indexOffset, Dictionary<long, ContainerChunk> chunksByOffset, ReadLimits limits, ref string? current)
+        ReadOnlySpan<byte> index,
+        long indexOffset,
+        Dictionary<long, ContainerChunk> chunksByOffset,
+        ReadLimits limits,
+        bool unpacked,
+        ref string? current)
     {
         var reader = new SpanReader(index, Z4AiErrorKind.InvalidContainer);
         uint chunkSizeRaw = reader.ReadUInt32();
@@ -322,11 +367,18 @@ internal sealed class ContainerIndex
         }
 
         current = null;
-        byte[]? header = ReadOriginalHeader(ref reader);
+        int headerAt = reader.Position;
+        byte[]? header = ReadOriginalHeader(ref reader, unpacked, out bool derived);
         Dictionary<string, string>? metadata = ReadMetadata(ref reader);
         if (reader.Remaining != 0)
         {
             Fail(Z4AiErrorKind.InvalidContainer, $"{reader.Remaining} unexpected bytes after the metadata", reader.Position);
+        }
+
+        if (derived)
+        {
+            header = DeriveHeader(entries, metadata)
+                ?? Fail<byte[]>(Z4AiErrorKind.LimitExceeded, $"the derived safetensors header would exceed the {ContainerFormat.MaxOriginalHeaderLength} bytes allowed", headerAt);
         }
 
         return new ContainerIndex(chunkSize, entries, header, metadata);
@@ -360,18 +412,19 @@ internal sealed class ContainerIndex
         }
     }
 
-    private static byte[]? ReadOriginalHeader(ref SpanReader reader)
+    private static byte[]? ReadOriginalHeader(ref SpanReader reader, bool unpacked, out bool derived)
     {
         int at = reader.Position;
         byte present = reader.ReadByte();
-        if (present == 0)
+        derived = unpacked && present == ContainerFormat.HeaderDerived;
+        if (present == 0 || derived)
         {
             return null;
         }
 
         if (present != 1)
         {
-            Fail(Z4AiErrorKind.InvalidContainer, $"original-header presence byte is {present}, expected 0 or 1", at);
+            Fail(Z4AiErrorKind.InvalidContainer, $"original-header presence byte is {present}, expected {(unpacked ? "0, 1 or 2" : "0 or 1")}", at);
         }
 
         int lengthAt = reader.Position;
