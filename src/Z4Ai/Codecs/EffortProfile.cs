@@ -124,7 +124,7 @@ internal sealed class EffortProfile
     public int ArchiveModelOnBytesLimit { get; private init; }
 
     /// <summary>Whether the raw bytes of a U8/I8 tensor of <paramref name="length"/> bytes are also tried with the archival model.</summary>
-    public bool UseArchiveModelOnBytes(int length) => length >= ArchiveStreams.MinLength && length <= ArchiveModelOnBytesLimit;
+    public bool UseArchiveModelOnBytes(int length) => length >= ArchiveStreams.MinByteTensorLength && length <= ArchiveModelOnBytesLimit;
 
     /// <summary>The profile of an effort level.</summary>
     public static EffortProfile For(CompressionEffort effort) => effort switch

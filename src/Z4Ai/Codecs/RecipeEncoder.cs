@@ -243,7 +243,8 @@ internal sealed partial class RecipeEncoder
             if (_profile.TryArchiveModel || (byteIntegers && _profile.UseArchiveModelOnBytes(n)))
             {
                 trial.Clear();
-                if (ArchiveStreams.TryEncode(data, bestSize, trial) > 0)
+                int minLength = byteIntegers ? ArchiveStreams.MinByteTensorLength : ArchiveStreams.MinLength;
+                if (ArchiveStreams.TryEncode(data, bestSize, trial, minLength) > 0)
                 {
                     choice = LeafChoice.Kept;
                     bestSize = trial.WrittenCount;

@@ -87,6 +87,9 @@ internal static class ContainerFormat
     /// <summary>Original-header presence value (packed indexes only): rebuilt from the entries and metadata.</summary>
     public const byte HeaderDerived = 2;
 
+    /// <summary>The fewest bytes one chunk record takes in a packed index: offset difference, stored length, codec, checksum.</summary>
+    public const int MinPackedChunkRecordLength = 1 + 1 + 1 + 8;
+
     /// <summary>The four magic bytes, ASCII "Z4AI", at the start of the file and of the footer.</summary>
     public static ReadOnlySpan<byte> Magic => "Z4AI"u8;
 

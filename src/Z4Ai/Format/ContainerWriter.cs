@@ -198,14 +198,9 @@ internal sealed class ContainerWriter : IDisposable
             return null;
         }
 
-        byte[]? derived = originalHeader is null ? null : ContainerIndex.DeriveHeader(_entries, metadata);
-        if (derived is null || !derived.AsSpan().SequenceEqual(originalHeader))
-        {
-            return ContainerIndexPacking.TryPack(plain, plain.Length);
-        }
-
+        HeaderDerivation? derivation = originalHeader is null ? null : ContainerIndex.TryFindDerivation(_entries, originalHeader, metadata);
         using var source = new ArrayPoolBufferWriter<byte>(plain.Length);
-        ContainerIndex.Write(source, _chunkSize, _entries, originalHeader, metadata, deriveHeader: true);
+        ContainerIndex.Write(source, _chunkSize, _entries, originalHeader, metadata, packedForm: true, derivation);
         return ContainerIndexPacking.TryPack(source.WrittenSpan, plain.Length);
     }
 

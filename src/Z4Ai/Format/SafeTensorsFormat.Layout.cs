@@ -102,12 +102,15 @@ internal static partial class SafeTensorsFormat
 
     /// <summary>
     /// The padded header (8-byte length, compact JSON as <see cref="CreateLayout"/> writes it, spaces to a multiple
-    /// of 8) for tensors already in file order, with contiguous offsets from 0; null when it would exceed
-    /// <paramref name="maxHeaderSize"/> or the offsets overflow. The container uses it to rebuild a header it did not need to store.
+    /// of 8) for tensors already in file order, with contiguous offsets from 0, and the <c>__metadata__</c> member
+    /// (pairs in the order given) first or, with <paramref name="metadataLast"/>, last; null when it would exceed
+    /// <paramref name="maxHeaderSize"/> or the offsets overflow. The container uses it to rebuild a header it did
+    /// not need to store.
     /// </summary>
     internal static byte[]? TryCreateHeader(
         IReadOnlyList<(string Name, DType DType, long[] Shape, long Length)> tensors,
-        IReadOnlyDictionary<string, string>? metadata,
+        KeyValuePair<string, string>[]? metadata,
+        bool metadataLast,
         long maxHeaderSize)
     {
         var entries = new SafeTensorsEntry[tensors.Count];
@@ -124,8 +127,7 @@ internal static partial class SafeTensorsFormat
             offset += length;
         }
 
-        KeyValuePair<string, string>[]? meta = metadata is null ? null : SortMetadata(metadata);
-        long padded = (MeasureJson(entries, meta) + 7) / 8 * 8;
+        long padded = (MeasureJson(entries, metadata) + 7) / 8 * 8;
         if (padded > maxHeaderSize)
         {
             return null;
@@ -133,7 +135,23 @@ internal static partial class SafeTensorsFormat
 
         byte[] header = new byte[8 + padded];
         BinaryPrimitives.WriteUInt64LittleEndian(header, (ulong)padded);
-        int written = WriteJson(header.AsSpan(8), entries, meta);
+        Span<byte> json = header.AsSpan(8);
+        int written;
+        if (!metadataLast || metadata is null || entries.Length == 0)
+        {
+            written = WriteJson(json, entries, metadata);
+        }
+        else
+        {
+            // {tensors} and {"__metadata__":{..}} joined as {tensors,"__metadata__":{..}}.
+            written = WriteJson(json, entries, null) - 1;
+            json[written++] = (byte)',';
+            byte[] member = new byte[padded];
+            int length = WriteJson(member, [], metadata);
+            member.AsSpan(1, length - 1).CopyTo(json[written..]);
+            written += length - 1;
+        }
+
         header.AsSpan(8 + written).Fill((byte)' ');
         return header;
     }
