@@ -93,6 +93,24 @@ public class ContainerPackedIndexTests
     }
 
     [Test]
+    public void Write_HeaderWithMetadataLastInItsOwnKeyOrder_IsDerivedAndRestoresByteForByte()
+    {
+        // The face-api files' layout: __metadata__ after the tensors, keys in insertion order (not sorted).
+        List<ContainerKit.Sample> samples = RepeatedLayers();
+        var metadata = new Dictionary<string, string> { ["zeta"] = "1", ["alpha"] = "{\"min\": -0.5}", ["mid"] = "x" };
+        byte[] header = CanonicalHeader(samples, metadata, metadataLast: true);
+        Assert.That(System.Text.Encoding.UTF8.GetString(header).TrimEnd(), Does.EndWith("\"__metadata__\":{\"zeta\":\"1\",\"alpha\":\"{\\\"min\\\": -0.5}\",\"mid\":\"x\"}}"));
+        byte[] file = WriteSamples(samples, header, metadata);
+        (byte[] stored, _, long offset) = ContainerKit.StoredIndex(file);
+        byte[] unpacked = ContainerIndexPacking.Unpack(stored, offset, ReadLimits.Default);
+        Assert.That(unpacked.AsSpan().IndexOf("\"dtype\""u8), Is.EqualTo(-1), "the header is rebuilt, not stored");
+
+        using ContainerReader reader = ContainerKit.Open(file);
+        Assert.That(reader.OriginalHeader, Is.EqualTo(header));
+        Assert.That(reader.Metadata, Is.EqualTo(metadata));
+    }
+
+    [Test]
     public void Write_HeaderTheEntriesDoNotRebuild_IsKeptVerbatim()
     {
         List<ContainerKit.Sample> samples = RepeatedLayers();
