@@ -240,7 +240,9 @@ internal sealed partial class RecipeEncoder
                 }
             }
 
-            if (_profile.TryArchiveModel || (byteIntegers && _profile.UseArchiveModelOnBytes(n)))
+            // On byte tensors the model is for entropy-bound codes (quantised weights); where a coder already reached
+            // 4:1 (repeats, tables) at most a quarter of the input is left to win, not worth the slow decode.
+            if (_profile.TryArchiveModel || (byteIntegers && _profile.UseArchiveModelOnBytes(n) && bestSize * 4 > n))
             {
                 trial.Clear();
                 int minLength = byteIntegers ? ArchiveStreams.MinByteTensorLength : ArchiveStreams.MinLength;
