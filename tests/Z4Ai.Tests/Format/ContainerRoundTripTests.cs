@@ -297,6 +297,21 @@ internal static class ContainerKit
         return (flags & ContainerFormat.FlagPackedIndex) == 0 ? stored.Length : ContainerIndexPacking.Unpack(stored, offset, ReadLimits.Default).Length;
     }
 
+    /// <summary>The length <paramref name="file"/> would have with its index stored plain (not packed).</summary>
+    public static long PlainLength(byte[] file)
+    {
+        (byte[] stored, ushort flags, long offset) = StoredIndex(file);
+        if ((flags & ContainerFormat.FlagPackedIndex) == 0)
+        {
+            return file.Length;
+        }
+
+        ContainerIndex index = ContainerIndex.Parse(ContainerIndexPacking.Unpack(stored, offset, ReadLimits.Default), offset, unpacked: true);
+        var plain = new System.Buffers.ArrayBufferWriter<byte>();
+        ContainerIndex.Write(plain, index.ChunkSize, index.Entries, index.OriginalHeader, index.Metadata);
+        return file.Length - stored.Length + plain.WrittenCount;
+    }
+
     /// <summary>Replaces the stored index of <paramref name="file"/> and writes a footer (flags, length, checksums) for it.</summary>
     public static byte[] WithStoredIndex(byte[] file, ReadOnlySpan<byte> stored, ushort flags)
     {
