@@ -19,14 +19,17 @@ internal static class ArchiveStreams
     /// <summary>Streams shorter than this are not tried: the model's fixed table setup would dominate.</summary>
     public const int MinLength = 1024;
 
+    /// <summary>The shortest U8/I8 tensor tried: quantised weights of a few hundred bytes still gain a few percent.</summary>
+    public const int MinByteTensorLength = 256;
+
     /// <summary>
     /// Appends an archive-model leaf for <paramref name="data"/> when it is shorter than
     /// <paramref name="sizeToBeat"/> bytes; otherwise writes nothing.
     /// </summary>
     /// <returns>The bytes written, or 0 when the model did not win.</returns>
-    public static int TryEncode(ReadOnlySpan<byte> data, long sizeToBeat, IBufferWriter<byte> output)
+    public static int TryEncode(ReadOnlySpan<byte> data, long sizeToBeat, IBufferWriter<byte> output, int minLength = MinLength)
     {
-        if (data.Length < MinLength || sizeToBeat <= 2)
+        if (data.Length < minLength || sizeToBeat <= 2)
         {
             return 0;
         }

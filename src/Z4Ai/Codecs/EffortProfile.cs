@@ -34,6 +34,7 @@ internal sealed class EffortProfile
         ContextMixingMinimum = 4096,
         ContextMixingGainPercent = 3,
         TrustTransforms = true,
+        ArchiveModelOnBytesLimit = DefaultContextMixingLimit,
     };
 
     private static readonly EffortProfile s_max = new()
@@ -48,6 +49,7 @@ internal sealed class EffortProfile
         ContextMixingGainPercent = 0,
         TrustTransforms = false,
         AlwaysZstd = true,
+        ArchiveModelOnBytesLimit = int.MaxValue,
     };
 
     // Archive is Max plus the archival context model on symbol streams: it must never choose worse than Max.
@@ -113,6 +115,16 @@ internal sealed class EffortProfile
 
     /// <summary>Whether symbol streams are also coded with the archival context-mixing model (<see cref="ArchiveStreams"/>).</summary>
     public bool TryArchiveModel { get; private set; }
+
+    /// <summary>
+    /// The longest U8/I8 tensor stream (bytes) also coded with the archival context-mixing model (0: never). Quantised
+    /// weights are bytes whose shape no table-based coder learns as fast; the model decodes at about a megabyte per
+    /// second, so <c>Default</c> spends it only on tensors of up to 64 KiB.
+    /// </summary>
+    public int ArchiveModelOnBytesLimit { get; private init; }
+
+    /// <summary>Whether the raw bytes of a U8/I8 tensor of <paramref name="length"/> bytes are also tried with the archival model.</summary>
+    public bool UseArchiveModelOnBytes(int length) => length >= ArchiveStreams.MinByteTensorLength && length <= ArchiveModelOnBytesLimit;
 
     /// <summary>The profile of an effort level.</summary>
     public static EffortProfile For(CompressionEffort effort) => effort switch

@@ -55,7 +55,7 @@ internal sealed partial class RecipeEncoder
 
         if (size <= 1 || data.Length % size != 0 || data.Length / size < MinCodedLength || depth >= RecipeDecoder.MaxDepth - 2)
         {
-            return EncodeSymbols(data, 8, rowLength, output);
+            return EncodeSymbols(data, 8, rowLength, output, byteIntegers: dtype is DType.U8 or DType.I8);
         }
 
         int count = data.Length / size;
@@ -158,8 +158,10 @@ internal sealed partial class RecipeEncoder
     /// <summary>
     /// Appends a leaf node for a stream of symbols below 2^<paramref name="alphabetBits"/> and returns the bytes
     /// written. <paramref name="rowLength"/> (0 when unknown) feeds the context-mixing model.
+    /// <paramref name="byteIntegers"/> marks the raw bytes of a U8 or I8 tensor (quantised weights), on which the
+    /// archival model is also tried where the profile allows it (<see cref="EffortProfile.UseArchiveModelOnBytes"/>).
     /// </summary>
-    public int EncodeSymbols(ReadOnlySpan<byte> data, int alphabetBits, int rowLength, IBufferWriter<byte> output)
+    public int EncodeSymbols(ReadOnlySpan<byte> data, int alphabetBits, int rowLength, IBufferWriter<byte> output, bool byteIntegers = false)
     {
         int n = data.Length;
         if (n < MinCodedLength)
@@ -238,10 +240,13 @@ internal sealed partial class RecipeEncoder
                 }
             }
 
-            if (_profile.TryArchiveModel)
+            // On byte tensors the model is for entropy-bound codes (quantised weights); where a coder already reached
+            // 4:1 (repeats, tables) at most a quarter of the input is left to win, not worth the slow decode.
+            if (_profile.TryArchiveModel || (byteIntegers && _profile.UseArchiveModelOnBytes(n) && bestSize * 4 > n))
             {
                 trial.Clear();
-                if (ArchiveStreams.TryEncode(data, bestSize, trial) > 0)
+                int minLength = byteIntegers ? ArchiveStreams.MinByteTensorLength : ArchiveStreams.MinLength;
+                if (ArchiveStreams.TryEncode(data, bestSize, trial, minLength) > 0)
                 {
                     choice = LeafChoice.Kept;
                     bestSize = trial.WrittenCount;

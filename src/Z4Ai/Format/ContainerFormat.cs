@@ -51,6 +51,45 @@ internal static class ContainerFormat
     /// <summary>The fewest index bytes one chunk record can take: offset, stored length, raw length (1 each), codec, checksum.</summary>
     public const int MinChunkRecordLength = 1 + 1 + 1 + 1 + 8;
 
+    /// <summary>Footer flag bit: the index is packed (a method byte, its unpacked length, compressed bytes).</summary>
+    public const ushort FlagPackedIndex = 0x0001;
+
+    /// <summary>The footer flags this code reads; any other bit is a feature it does not know.</summary>
+    public const ushort KnownFooterFlags = FlagPackedIndex;
+
+    /// <summary>Packed-index method: the unpacked index is one zstd frame.</summary>
+    public const byte IndexPackZstd = 1;
+
+    /// <summary>Packed-index method: the unpacked index is coded by the archival context-mixing model (<c>Archival/SymbolCoder</c>).</summary>
+    public const byte IndexPackContextMixing = 2;
+
+    /// <summary>The zstd level of a packed index (it is written once per file and read once per open).</summary>
+    public const int IndexPackZstdLevel = 19;
+
+    /// <summary>
+    /// The shortest plain index a writer tries to pack: below it the few bytes that could be saved do not pay for a
+    /// second way of reading the index.
+    /// </summary>
+    public const int MinPackedIndexSource = 512;
+
+    /// <summary>
+    /// The longest plain index a writer codes with context mixing (slower to read than zstd, at about a megabyte per
+    /// second); longer ones are packed with zstd only.
+    /// </summary>
+    public const int MaxContextMixingIndex = 1 << 20;
+
+    /// <summary>
+    /// The most a packed index may expand: its unpacked length divided by this must not exceed the payload length.
+    /// Real indexes (digests and checksums are incompressible) stay far below it; a bomb is refused before allocating.
+    /// </summary>
+    public const int MaxIndexPackRatio = 1024;
+
+    /// <summary>Original-header presence value (packed indexes only): rebuilt from the entries and metadata.</summary>
+    public const byte HeaderDerived = 2;
+
+    /// <summary>The fewest bytes one chunk record takes in a packed index: offset difference, stored length, codec, checksum.</summary>
+    public const int MinPackedChunkRecordLength = 1 + 1 + 1 + 8;
+
     /// <summary>The four magic bytes, ASCII "Z4AI", at the start of the file and of the footer.</summary>
     public static ReadOnlySpan<byte> Magic => "Z4AI"u8;
 
@@ -69,13 +108,13 @@ internal static class ContainerFormat
         BinaryPrimitives.WriteUInt16LittleEndian(destination[6..], 0);
     }
 
-    /// <summary>Writes the 40-byte footer, including its own checksum.</summary>
-    public static void WriteFooter(Span<byte> destination, long indexOffset, long indexLength, ulong indexChecksum)
+    /// <summary>Writes the 40-byte footer, including its own checksum; <paramref name="flags"/> is 0 or <see cref="FlagPackedIndex"/>.</summary>
+    public static void WriteFooter(Span<byte> destination, long indexOffset, long indexLength, ulong indexChecksum, ushort flags = 0)
     {
         Span<byte> footer = destination[..FooterLength];
         Magic.CopyTo(footer);
         BinaryPrimitives.WriteUInt16LittleEndian(footer[4..], Version);
-        BinaryPrimitives.WriteUInt16LittleEndian(footer[6..], 0);
+        BinaryPrimitives.WriteUInt16LittleEndian(footer[6..], flags);
         BinaryPrimitives.WriteUInt64LittleEndian(footer[8..], (ulong)indexOffset);
         BinaryPrimitives.WriteUInt64LittleEndian(footer[16..], (ulong)indexLength);
         BinaryPrimitives.WriteUInt64LittleEndian(footer[24..], indexChecksum);

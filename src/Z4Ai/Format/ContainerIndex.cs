@@ -56,15 +56,27 @@ internal sealed class ContainerIndex
         && BinaryPrimitives.ReadUInt64LittleEndian(header) == (ulong)(header.Length - 8);
 
     /// <summary>Appends the index to <paramref name="output"/>. The arguments have been validated by the writer.</summary>
+    /// <param name="output">Where the index goes.</param>
+    /// <param name="chunkSize">The chunk size.</param>
+    /// <param name="entries">The entries in index order.</param>
+    /// <param name="originalHeader">The kept safetensors header, or null.</param>
+    /// <param name="metadata">The metadata, or null.</param>
+    /// <param name="packedForm">Write chunk records as a packed index stores them (docs/format.md 1.3a): the offset
+    /// as a zigzag difference from the end of the frames so far, no raw length.</param>
+    /// <param name="derivedHeader">Write the header as "derived" (presence 2 and the recipe, no bytes) instead of its
+    /// bytes: only for a packed index, and only when <see cref="TryFindDerivation"/> found this recipe.</param>
     public static void Write(
         IBufferWriter<byte> output,
         int chunkSize,
         IReadOnlyList<ContainerEntry> entries,
         byte[]? originalHeader,
-        IReadOnlyDictionary<string, string>? metadata)
+        IReadOnlyDictionary<string, string>? metadata,
+        bool packedForm = false,
+        HeaderDerivation? derivedHeader = null)
     {
         BinaryPrimitives.WriteUInt32LittleEndian(output.GetSpan(4), (uint)chunkSize);
         output.Advance(4);
+        long nextFrame = ContainerFormat.HeaderLength;
         VarInt.Write(output, (ulong)entries.Count);
         foreach (ContainerEntry entry in entries)
         {
@@ -89,9 +101,19 @@ internal sealed class ContainerIndex
             VarInt.Write(output, (ulong)entry.Chunks.Count);
             foreach (ContainerChunk chunk in entry.Chunks)
             {
-                VarInt.Write(output, (ulong)chunk.Offset);
-                VarInt.Write(output, (ulong)chunk.StoredLength);
-                VarInt.Write(output, (ulong)chunk.RawLength);
+                if (packedForm)
+                {
+                    VarInt.Write(output, ZigZag(chunk.Offset - nextFrame));
+                    VarInt.Write(output, (ulong)chunk.StoredLength);
+                    nextFrame = Math.Max(nextFrame, chunk.Offset + chunk.StoredLength);
+                }
+                else
+                {
+                    VarInt.Write(output, (ulong)chunk.Offset);
+                    VarInt.Write(output, (ulong)chunk.StoredLength);
+                    VarInt.Write(output, (ulong)chunk.RawLength);
+                }
+
                 WriteByte(output, chunk.Codec);
                 BinaryPrimitives.WriteUInt64LittleEndian(output.GetSpan(8), chunk.Checksum);
                 output.Advance(8);
@@ -101,6 +123,16 @@ internal sealed class ContainerIndex
         if (originalHeader is null)
         {
             WriteByte(output, 0);
+        }
+        else if (derivedHeader is not null)
+        {
+            WriteByte(output, ContainerFormat.HeaderDerived);
+            WriteByte(output, derivedHeader.MetadataLast ? (byte)1 : (byte)0);
+            VarInt.Write(output, (ulong)derivedHeader.MetadataOrder.Length);
+            foreach (int key in derivedHeader.MetadataOrder)
+            {
+                VarInt.Write(output, (ulong)key);
+            }
         }
         else
         {
@@ -132,10 +164,120 @@ internal sealed class ContainerIndex
     }
 
     /// <summary>
-    /// Parses and validates an index that starts at file offset <paramref name="indexOffset"/>; the data section is
-    /// <c>[HeaderLength, indexOffset)</c>. Errors are <see cref="Z4AiFormatException"/> with absolute file offsets.
+    /// The safetensors header a "derived" header record stands for: the entries in index order with contiguous
+    /// offsets from 0 and the metadata pairs in <paramref name="derivation"/>'s order as <c>__metadata__</c>, first
+    /// or last, written as <see cref="SafeTensorsFormat.CreateLayout"/> writes JSON. Null when it would exceed
+    /// <see cref="ContainerFormat.MaxOriginalHeaderLength"/> or the order does not fit the metadata.
     /// </summary>
-    public static ContainerIndex Parse(ReadOnlySpan<byte> index, long indexOffset, ReadLimits? limits = null)
+    public static byte[]? DeriveHeader(IReadOnlyList<ContainerEntry> entries, IReadOnlyDictionary<string, string>? metadata, HeaderDerivation derivation)
+    {
+        KeyValuePair<string, string>[] sorted = SortedPairs(metadata);
+        int[] order = derivation.MetadataOrder;
+        if (order.Length != sorted.Length || (metadata is null && derivation.MetadataLast))
+        {
+            return null;
+        }
+
+        KeyValuePair<string, string>[]? pairs = metadata is null ? null : new KeyValuePair<string, string>[order.Length];
+        bool[] used = new bool[order.Length];
+        for (int i = 0; i < order.Length; i++)
+        {
+            if ((uint)order[i] >= (uint)order.Length || used[order[i]])
+            {
+                return null;
+            }
+
+            used[order[i]] = true;
+            pairs![i] = sorted[order[i]];
+        }
+
+        var tensors = new (string, DType, long[], long)[entries.Count];
+        for (int i = 0; i < tensors.Length; i++)
+        {
+            ContainerEntry e = entries[i];
+            tensors[i] = (e.Name, e.DType, e.Shape, e.RawLength);
+        }
+
+        return SafeTensorsFormat.TryCreateHeader(tensors, pairs, derivation.MetadataLast, ContainerFormat.MaxOriginalHeaderLength - 8);
+    }
+
+    /// <summary>
+    /// The recipe that rebuilds <paramref name="originalHeader"/> from the entries and metadata, when one does (the
+    /// reference writer's layout, with <c>__metadata__</c> first or last in any key order); otherwise null.
+    /// </summary>
+    public static HeaderDerivation? TryFindDerivation(IReadOnlyList<ContainerEntry> entries, byte[] originalHeader, IReadOnlyDictionary<string, string>? metadata)
+    {
+        bool last = false;
+        var keys = new List<string>();
+        try
+        {
+            var reader = new System.Text.Json.Utf8JsonReader(originalHeader.AsSpan(8));
+            reader.Read();
+            int member = 0;
+            int metadataAt = -1;
+            while (reader.Read() && reader.TokenType == System.Text.Json.JsonTokenType.PropertyName)
+            {
+                if (reader.ValueTextEquals("__metadata__"u8))
+                {
+                    metadataAt = member;
+                    reader.Read();
+                    while (reader.Read() && reader.TokenType == System.Text.Json.JsonTokenType.PropertyName)
+                    {
+                        keys.Add(reader.GetString()!);
+                        reader.Skip();
+                    }
+                }
+                else
+                {
+                    reader.Skip();
+                }
+
+                member++;
+            }
+
+            last = metadataAt > 0 && metadataAt == member - 1;
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return null;
+        }
+        catch (InvalidOperationException)
+        {
+            return null;
+        }
+
+        KeyValuePair<string, string>[] sorted = SortedPairs(metadata);
+        var rank = new Dictionary<string, int>(sorted.Length, StringComparer.Ordinal);
+        for (int i = 0; i < sorted.Length; i++)
+        {
+            rank[sorted[i].Key] = i;
+        }
+
+        int[] order = new int[keys.Count];
+        for (int i = 0; i < order.Length; i++)
+        {
+            if (!rank.TryGetValue(keys[i], out order[i]))
+            {
+                return null;
+            }
+        }
+
+        var derivation = new HeaderDerivation(last, order);
+        byte[]? rebuilt = DeriveHeader(entries, metadata, derivation);
+        return rebuilt is not null && rebuilt.AsSpan().SequenceEqual(originalHeader) ? derivation : null;
+    }
+
+    /// <summary>
+    /// Parses and validates an index that starts at file offset <paramref name="indexOffset"/>; the data section is
+    /// <c>[HeaderLength, indexOffset)</c>. Errors are <see cref="Z4AiFormatException"/> with absolute file offsets
+    /// (for an unpacked index: the offset of the packed index, with the position in the unpacked bytes in the message).
+    /// </summary>
+    /// <param name="index">The plain index bytes (unpacked if the file stores them packed).</param>
+    /// <param name="indexOffset">The file offset of the index.</param>
+    /// <param name="limits">Read limits, or null for the defaults.</param>
+    /// <param name="unpacked">True when <paramref name="index"/> was unpacked from a packed index: then the original
+    /// header may be "derived" (presence 2) and error offsets refer to the unpacked bytes.</param>
+    public static ContainerIndex Parse(ReadOnlySpan<byte> index, long indexOffset, ReadLimits? limits = null, bool unpacked = false)
     {
         limits ??= ReadLimits.Default;
         string? current = null;
@@ -143,7 +285,12 @@ internal sealed class ContainerIndex
         ContainerIndex result;
         try
         {
-            result = ParseCore(index, indexOffset, chunksByOffset, limits, ref current);
+            result = ParseCore(index, indexOffset, chunksByOffset, limits, unpacked, ref current);
+        }
+        catch (Z4AiFormatException ex) when (unpacked)
+        {
+            throw new Z4AiFormatException(
+                ex.Kind, $"{ex.Detail} (at byte {ex.Offset} of the unpacked index)", tensorName: current, offset: indexOffset, innerException: ex);
         }
         catch (Z4AiFormatException ex)
         {
@@ -156,7 +303,12 @@ internal sealed class ContainerIndex
     }
 
     private static ContainerIndex ParseCore(
-        ReadOnlySpan<byte> index, long indexOffset, Dictionary<long, ContainerChunk> chunksByOffset, ReadLimits limits, ref string? current)
+        ReadOnlySpan<byte> index,
+        long indexOffset,
+        Dictionary<long, ContainerChunk> chunksByOffset,
+        ReadLimits limits,
+        bool unpacked,
+        ref string? current)
     {
         var reader = new SpanReader(index, Z4AiErrorKind.InvalidContainer);
         uint chunkSizeRaw = reader.ReadUInt32();
@@ -189,6 +341,7 @@ internal sealed class ContainerIndex
         }
 
         var entries = new ContainerEntry[(int)count];
+        long nextFrame = ContainerFormat.HeaderLength;
         var names = new Dictionary<string, int>((int)count, StringComparer.Ordinal);
         for (int e = 0; e < entries.Length; e++)
         {
@@ -261,7 +414,7 @@ internal sealed class ContainerIndex
 
             long expectedChunks = ContainerFormat.ChunkCount(rawLength, chunkSize);
             int chunkCountAt = reader.Position;
-            if (expectedChunks > reader.Remaining / ContainerFormat.MinChunkRecordLength)
+            if (expectedChunks > reader.Remaining / (unpacked ? ContainerFormat.MinPackedChunkRecordLength : ContainerFormat.MinChunkRecordLength))
             {
                 Fail(Z4AiErrorKind.InvalidContainer, $"a tensor of {rawLength} bytes needs {expectedChunks} chunks of {chunkSize}, but the remaining {reader.Remaining} index bytes cannot hold them", chunkCountAt);
             }
@@ -277,12 +430,28 @@ internal sealed class ContainerIndex
             for (int c = 0; c < chunks.Length; c++)
             {
                 int chunkAt = reader.Position;
-                ulong offset = reader.ReadVarUInt64();
-                int storedLength = reader.ReadVarInt32();
-                int chunkRaw = reader.ReadVarInt32();
+                long expectedChunkRaw = c < chunks.Length - 1 ? chunkSize : rawLength - ((long)c * chunkSize);
+                ulong offset;
+                int storedLength;
+                int chunkRaw;
+                if (unpacked)
+                {
+                    // Packed form: the offset relative to where the next new frame would start, no raw length.
+                    long delta = ZigZag(reader.ReadVarUInt64());
+                    Int128 absolute = (Int128)nextFrame + delta;
+                    offset = absolute < 0 || absolute > long.MaxValue ? ulong.MaxValue : (ulong)(long)absolute;
+                    storedLength = reader.ReadVarInt32();
+                    chunkRaw = (int)expectedChunkRaw;
+                }
+                else
+                {
+                    offset = reader.ReadVarUInt64();
+                    storedLength = reader.ReadVarInt32();
+                    chunkRaw = reader.ReadVarInt32();
+                }
+
                 byte codec = reader.ReadByte();
                 ulong checksum = reader.ReadUInt64();
-                long expectedChunkRaw = c < chunks.Length - 1 ? chunkSize : rawLength - ((long)c * chunkSize);
                 if (chunkRaw != expectedChunkRaw)
                 {
                     Fail(Z4AiErrorKind.InvalidContainer, $"chunk {c} declares {chunkRaw} raw bytes, expected {expectedChunkRaw}: the chunks must sum to the tensor's {rawLength} bytes", chunkAt);
@@ -299,6 +468,7 @@ internal sealed class ContainerIndex
                 }
 
                 var chunk = new ContainerChunk((long)offset, storedLength, chunkRaw, codec, checksum);
+                nextFrame = Math.Max(nextFrame, chunk.Offset + storedLength);
                 if (chunksByOffset.TryGetValue(chunk.Offset, out ContainerChunk? shared))
                 {
                     // A chunk whose bytes an earlier chunk already holds points at that frame; both records must agree.
@@ -322,11 +492,26 @@ internal sealed class ContainerIndex
         }
 
         current = null;
-        byte[]? header = ReadOriginalHeader(ref reader);
+        int headerAt = reader.Position;
+        byte[]? header = ReadOriginalHeader(ref reader, unpacked, out HeaderDerivation? derived);
         Dictionary<string, string>? metadata = ReadMetadata(ref reader);
         if (reader.Remaining != 0)
         {
             Fail(Z4AiErrorKind.InvalidContainer, $"{reader.Remaining} unexpected bytes after the metadata", reader.Position);
+        }
+
+        if (derived is not null)
+        {
+            if (derived.MetadataOrder.Length != (metadata?.Count ?? 0) || (metadata is null && derived.MetadataLast))
+            {
+                Fail(Z4AiErrorKind.InvalidContainer, $"the derived header orders {derived.MetadataOrder.Length} metadata keys, but the index holds {metadata?.Count ?? 0}", headerAt);
+            }
+
+            header = DeriveHeader(entries, metadata, derived)
+                ?? Fail<byte[]>(
+                    Z4AiErrorKind.InvalidContainer,
+                    $"the derived safetensors header cannot be rebuilt: its key order is not a permutation, or it would exceed the {ContainerFormat.MaxOriginalHeaderLength} bytes allowed",
+                    headerAt);
         }
 
         return new ContainerIndex(chunkSize, entries, header, metadata);
@@ -360,18 +545,45 @@ internal sealed class ContainerIndex
         }
     }
 
-    private static byte[]? ReadOriginalHeader(ref SpanReader reader)
+    private static byte[]? ReadOriginalHeader(ref SpanReader reader, bool unpacked, out HeaderDerivation? derived)
     {
         int at = reader.Position;
         byte present = reader.ReadByte();
+        derived = null;
         if (present == 0)
         {
             return null;
         }
 
+        if (unpacked && present == ContainerFormat.HeaderDerived)
+        {
+            int placementAt = reader.Position;
+            byte placement = reader.ReadByte();
+            if (placement > 1)
+            {
+                Fail(Z4AiErrorKind.InvalidContainer, $"derived-header placement is {placement}, expected 0 (metadata first) or 1 (last)", placementAt);
+            }
+
+            int countAt = reader.Position;
+            int count = reader.ReadVarInt32();
+            if (count > reader.Remaining)
+            {
+                Fail(Z4AiErrorKind.InvalidContainer, $"the derived header orders {count} metadata keys but only {reader.Remaining} bytes remain", countAt);
+            }
+
+            int[] order = new int[count];
+            for (int i = 0; i < count; i++)
+            {
+                order[i] = reader.ReadVarInt32();
+            }
+
+            derived = new HeaderDerivation(placement == 1, order);
+            return null;
+        }
+
         if (present != 1)
         {
-            Fail(Z4AiErrorKind.InvalidContainer, $"original-header presence byte is {present}, expected 0 or 1", at);
+            Fail(Z4AiErrorKind.InvalidContainer, $"original-header presence byte is {present}, expected {(unpacked ? "0, 1 or 2" : "0 or 1")}", at);
         }
 
         int lengthAt = reader.Position;
@@ -431,6 +643,23 @@ internal sealed class ContainerIndex
         return metadata;
     }
 
+    private static ulong ZigZag(long value) => (ulong)((value << 1) ^ (value >> 63));
+
+    private static long ZigZag(ulong value) => (long)(value >> 1) ^ -(long)(value & 1);
+
+    // The metadata pairs in the order the index stores them (keys ascending by their UTF-8 bytes).
+    private static KeyValuePair<string, string>[] SortedPairs(IReadOnlyDictionary<string, string>? metadata)
+    {
+        if (metadata is null)
+        {
+            return [];
+        }
+
+        KeyValuePair<string, string>[] pairs = [.. metadata];
+        Array.Sort(pairs, static (a, b) => SafeTensorsFormat.CompareUtf8(a.Key, b.Key));
+        return pairs;
+    }
+
     private static ReadOnlySpan<ulong> MemoryMarshalShape(long[] shape) =>
         System.Runtime.InteropServices.MemoryMarshal.Cast<long, ulong>(shape.AsSpan());
 
@@ -466,3 +695,9 @@ internal sealed class ContainerIndex
     private static T Fail<T>(Z4AiErrorKind kind, string message, int relativeOffset) =>
         throw new Z4AiFormatException(kind, message, offset: relativeOffset);
 }
+
+/// <summary>
+/// How a derived header record rebuilds the original safetensors header: where <c>__metadata__</c> goes and the order
+/// of its keys (indices into the keys sorted by their UTF-8 bytes, as the index stores them).
+/// </summary>
+internal sealed record HeaderDerivation(bool MetadataLast, int[] MetadataOrder);

@@ -349,7 +349,7 @@ internal sealed class ContainerReader : IDisposable
             throw new Z4AiFormatException(Z4AiErrorKind.InvalidContainer, "the file does not start with the container magic \"Z4AI\"", file, offset: 0);
         }
 
-        CheckVersion(header, file, 0);
+        CheckVersion(header, file, 0, allowedFlags: 0);
 
         long footerOffset = length - ContainerFormat.FooterLength;
         Span<byte> footer = stackalloc byte[ContainerFormat.FooterLength];
@@ -366,7 +366,8 @@ internal sealed class ContainerReader : IDisposable
             throw new Z4AiFormatException(Z4AiErrorKind.InvalidContainer, "the footer checksum does not match", file, offset: footerOffset);
         }
 
-        CheckVersion(footer, file, footerOffset);
+        CheckVersion(footer, file, footerOffset, ContainerFormat.KnownFooterFlags);
+        bool packed = (BinaryPrimitives.ReadUInt16LittleEndian(footer[6..]) & ContainerFormat.FlagPackedIndex) != 0;
         ulong indexOffset = BinaryPrimitives.ReadUInt64LittleEndian(footer[8..]);
         ulong indexLength = BinaryPrimitives.ReadUInt64LittleEndian(footer[16..]);
         ulong indexChecksum = BinaryPrimitives.ReadUInt64LittleEndian(footer[24..]);
@@ -401,7 +402,13 @@ internal sealed class ContainerReader : IDisposable
                 throw new Z4AiFormatException(Z4AiErrorKind.InvalidContainer, "the index checksum does not match", file, offset: (long)indexOffset);
             }
 
-            return ContainerIndex.Parse(span, (long)indexOffset, limits);
+            if (!packed)
+            {
+                return ContainerIndex.Parse(span, (long)indexOffset, limits);
+            }
+
+            byte[] plain = ContainerIndexPacking.Unpack(span, (long)indexOffset, limits);
+            return ContainerIndex.Parse(plain, (long)indexOffset, limits, unpacked: true);
         }
         finally
         {
@@ -409,7 +416,7 @@ internal sealed class ContainerReader : IDisposable
         }
     }
 
-    private static void CheckVersion(ReadOnlySpan<byte> magicVersionFlags, string? file, long offset)
+    private static void CheckVersion(ReadOnlySpan<byte> magicVersionFlags, string? file, long offset, ushort allowedFlags)
     {
         ushort version = BinaryPrimitives.ReadUInt16LittleEndian(magicVersionFlags[4..]);
         ushort flags = BinaryPrimitives.ReadUInt16LittleEndian(magicVersionFlags[6..]);
@@ -419,7 +426,7 @@ internal sealed class ContainerReader : IDisposable
                 Z4AiErrorKind.UnsupportedVersion, $"container format version {version}; this reader knows version {ContainerFormat.Version}", file, offset: offset + 4);
         }
 
-        if (flags != 0)
+        if ((flags & ~allowedFlags) != 0)
         {
             throw new Z4AiFormatException(
                 Z4AiErrorKind.UnsupportedVersion, $"container flags 0x{flags:x4} name features this reader does not know", file, offset: offset + 6);

@@ -28,6 +28,7 @@ internal sealed class ContainerWriter : IDisposable
     private readonly CompressionEffort _effort;
     private readonly int _chunkSize;
     private readonly int _maxDegreeOfParallelism;
+    private readonly bool _packIndex;
     private readonly List<ContainerEntry> _entries = [];
     private readonly HashSet<string> _names = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<ChunkKey, ContainerChunk> _chunks = new();
@@ -67,6 +68,7 @@ internal sealed class ContainerWriter : IDisposable
         _effort = options.Effort;
         _chunkSize = options.ChunkSize;
         _maxDegreeOfParallelism = options.MaxDegreeOfParallelism;
+        _packIndex = options.PackIndex;
 
         Span<byte> header = stackalloc byte[ContainerFormat.HeaderLength];
         ContainerFormat.WriteHeader(header);
@@ -163,13 +165,22 @@ internal sealed class ContainerWriter : IDisposable
                 $"the index would be {index.WrittenCount} bytes, more than the {ContainerFormat.MaxIndexLength} a reader accepts");
         }
 
+        ReadOnlySpan<byte> stored = index.WrittenSpan;
+        ushort flags = 0;
+        byte[]? packed = _packIndex ? TryPackIndex(index.WrittenSpan, originalSafetensorsHeader, metadata) : null;
+        if (packed is not null)
+        {
+            stored = packed;
+            flags = ContainerFormat.FlagPackedIndex;
+        }
+
         _state = State.Faulted;
         Span<byte> footer = stackalloc byte[ContainerFormat.FooterLength];
-        ContainerFormat.WriteFooter(footer, _position, index.WrittenCount, ContainerFormat.Checksum(index.WrittenSpan));
-        _output.Write(index.WrittenSpan);
+        ContainerFormat.WriteFooter(footer, _position, stored.Length, ContainerFormat.Checksum(stored), flags);
+        _output.Write(stored);
         _output.Write(footer);
         _output.Flush();
-        _position += index.WrittenCount + ContainerFormat.FooterLength;
+        _position += stored.Length + ContainerFormat.FooterLength;
         _state = State.Completed;
     }
 
@@ -177,6 +188,21 @@ internal sealed class ContainerWriter : IDisposable
     public void Dispose() => _state = State.Disposed;
 
     private static string CodecName(byte codec) => CodecNames.Get(codec);
+
+    // The packed index (docs/format.md 1.3a), when it is smaller than the plain one. A kept header that the entries
+    // and metadata rebuild byte for byte (any file the reference writer or TensorSetWriter made) is not stored at all.
+    private byte[]? TryPackIndex(ReadOnlySpan<byte> plain, byte[]? originalHeader, IReadOnlyDictionary<string, string>? metadata)
+    {
+        if (plain.Length < ContainerFormat.MinPackedIndexSource)
+        {
+            return null;
+        }
+
+        HeaderDerivation? derivation = originalHeader is null ? null : ContainerIndex.TryFindDerivation(_entries, originalHeader, metadata);
+        using var source = new ArrayPoolBufferWriter<byte>(plain.Length);
+        ContainerIndex.Write(source, _chunkSize, _entries, originalHeader, metadata, packedForm: true, derivation);
+        return ContainerIndexPacking.TryPack(source.WrittenSpan, plain.Length);
+    }
 
     private static void FillExactly(Stream source, Span<byte> buffer, string name, long done, long length)
     {

@@ -16,6 +16,12 @@ internal sealed class ContainerWriterOptions
     public int MaxDegreeOfParallelism { get; init; } = Environment.ProcessorCount;
 
     /// <summary>
+    /// Whether the index may be stored packed (docs/format.md 1.3a) when that is smaller; on by default. Tests turn
+    /// it off to get the plain layout.
+    /// </summary>
+    internal bool PackIndex { get; init; } = true;
+
+    /// <summary>
     /// The smallest <see cref="ChunkSize"/> accepted: 64 KiB. Tests lower it (never below the format's 4 KiB) to get
     /// many chunks from small inputs; production code leaves it alone.
     /// </summary>

@@ -101,6 +101,62 @@ internal static partial class SafeTensorsFormat
     }
 
     /// <summary>
+    /// The padded header (8-byte length, compact JSON as <see cref="CreateLayout"/> writes it, spaces to a multiple
+    /// of 8) for tensors already in file order, with contiguous offsets from 0, and the <c>__metadata__</c> member
+    /// (pairs in the order given) first or, with <paramref name="metadataLast"/>, last; null when it would exceed
+    /// <paramref name="maxHeaderSize"/> or the offsets overflow. The container uses it to rebuild a header it did
+    /// not need to store.
+    /// </summary>
+    internal static byte[]? TryCreateHeader(
+        IReadOnlyList<(string Name, DType DType, long[] Shape, long Length)> tensors,
+        KeyValuePair<string, string>[]? metadata,
+        bool metadataLast,
+        long maxHeaderSize)
+    {
+        var entries = new SafeTensorsEntry[tensors.Count];
+        long offset = 0;
+        for (int i = 0; i < entries.Length; i++)
+        {
+            (string name, DType dtype, long[] shape, long length) = tensors[i];
+            if (offset > long.MaxValue - length)
+            {
+                return null;
+            }
+
+            entries[i] = new SafeTensorsEntry(name, dtype, shape, offset, offset + length);
+            offset += length;
+        }
+
+        long padded = (MeasureJson(entries, metadata) + 7) / 8 * 8;
+        if (padded > maxHeaderSize)
+        {
+            return null;
+        }
+
+        byte[] header = new byte[8 + padded];
+        BinaryPrimitives.WriteUInt64LittleEndian(header, (ulong)padded);
+        Span<byte> json = header.AsSpan(8);
+        int written;
+        if (!metadataLast || metadata is null || entries.Length == 0)
+        {
+            written = WriteJson(json, entries, metadata);
+        }
+        else
+        {
+            // {tensors} and {"__metadata__":{..}} joined as {tensors,"__metadata__":{..}}.
+            written = WriteJson(json, entries, null) - 1;
+            json[written++] = (byte)',';
+            byte[] member = new byte[padded];
+            int length = WriteJson(member, [], metadata);
+            member.AsSpan(1, length - 1).CopyTo(json[written..]);
+            written += length - 1;
+        }
+
+        header.AsSpan(8 + written).Fill((byte)' ');
+        return header;
+    }
+
+    /// <summary>
     /// Orders strings as their UTF-8 bytes compare, which is Unicode code point order (and Rust's <c>str</c>
     /// order). Plain UTF-16 ordinal order differs for characters U+E000–U+FFFF against surrogate pairs, so both
     /// are moved into code point order before comparing.

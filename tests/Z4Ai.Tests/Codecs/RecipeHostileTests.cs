@@ -36,7 +36,7 @@ public class RecipeHostileTests
             ("intpack", DType.I64, CodecSamples.Integers(Enumerable.Range(0, 300).Select(i => 7L * i), 8), CompressionEffort.Fast),
             ("delta", DType.I32, CodecSamples.Integers(Enumerable.Range(0, 400).Select(i => (long)(i * i) / 3), 4), CompressionEffort.Fast),
             ("boolpack", DType.BOOL, Enumerable.Range(0, 2000).Select(i => (byte)(rng.Next(9) == 0 ? 1 : 0)).ToArray(), CompressionEffort.Fast),
-            ("rans-o1", DType.U8, Enumerable.Range(0, 6000).Select(i => (byte)((i % 2 == 0 ? 10 : 200) + rng.Next(4))).ToArray(), CompressionEffort.Default),
+            ("rans-o1", DType.F8_E5M2, Enumerable.Range(0, 6000).Select(i => (byte)((i % 2 == 0 ? 10 : 200) + rng.Next(4))).ToArray(), CompressionEffort.Default),
             ("zstd", DType.F32, CodecSamples.F32(Enumerable.Range(0, 1000).Select(i => (float)(i % 13)).ToArray()), CompressionEffort.Fast),
         ];
 

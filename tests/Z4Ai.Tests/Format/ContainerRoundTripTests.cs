@@ -281,6 +281,67 @@ internal static class ContainerKit
         return file;
     }
 
+    /// <summary>The stored index bytes of <paramref name="file"/> (packed or plain) and the footer flags.</summary>
+    public static (byte[] Stored, ushort Flags, long Offset) StoredIndex(byte[] file)
+    {
+        ReadOnlySpan<byte> footer = file.AsSpan(file.Length - 40);
+        long offset = (long)BinaryPrimitives.ReadUInt64LittleEndian(footer[8..]);
+        long length = (long)BinaryPrimitives.ReadUInt64LittleEndian(footer[16..]);
+        return (file.AsSpan((int)offset, (int)length).ToArray(), BinaryPrimitives.ReadUInt16LittleEndian(footer[6..]), offset);
+    }
+
+    /// <summary>The bytes the index takes in memory once read: its stored length, or its unpacked length when packed.</summary>
+    public static long UnpackedIndexLength(byte[] file)
+    {
+        (byte[] stored, ushort flags, long offset) = StoredIndex(file);
+        return (flags & ContainerFormat.FlagPackedIndex) == 0 ? stored.Length : ContainerIndexPacking.Unpack(stored, offset, ReadLimits.Default).Length;
+    }
+
+    /// <summary>The length <paramref name="file"/> would have with its index stored plain (not packed).</summary>
+    public static long PlainLength(byte[] file)
+    {
+        (byte[] stored, ushort flags, long offset) = StoredIndex(file);
+        if ((flags & ContainerFormat.FlagPackedIndex) == 0)
+        {
+            return file.Length;
+        }
+
+        ContainerIndex index = ContainerIndex.Parse(ContainerIndexPacking.Unpack(stored, offset, ReadLimits.Default), offset, unpacked: true);
+        var plain = new System.Buffers.ArrayBufferWriter<byte>();
+        ContainerIndex.Write(plain, index.ChunkSize, index.Entries, index.OriginalHeader, index.Metadata);
+        return file.Length - stored.Length + plain.WrittenCount;
+    }
+
+    /// <summary>Replaces the stored index of <paramref name="file"/> and writes a footer (flags, length, checksums) for it.</summary>
+    public static byte[] WithStoredIndex(byte[] file, ReadOnlySpan<byte> stored, ushort flags)
+    {
+        (_, _, long offset) = StoredIndex(file);
+        byte[] result = new byte[offset + stored.Length + 40];
+        file.AsSpan(0, (int)offset).CopyTo(result);
+        stored.CopyTo(result.AsSpan((int)offset));
+        ContainerFormat.WriteFooter(result.AsSpan(result.Length - 40), offset, stored.Length, ContainerFormat.Checksum(stored), flags);
+        return result;
+    }
+
+    /// <summary>
+    /// Edits the plain index of <paramref name="file"/>, unpacking and repacking it when it is packed (so tests can
+    /// alter a recorded field and reseal every checksum, leaving only the check under test to catch it).
+    /// </summary>
+    public static byte[] EditIndex(byte[] file, Action<byte[]> edit)
+    {
+        (byte[] stored, ushort flags, long offset) = StoredIndex(file);
+        if ((flags & ContainerFormat.FlagPackedIndex) == 0)
+        {
+            edit(stored);
+            return WithStoredIndex(file, stored, flags);
+        }
+
+        byte[] plain = ContainerIndexPacking.Unpack(stored, offset, ReadLimits.Default);
+        edit(plain);
+        byte[] packed = ContainerIndexPacking.TryPack(plain, long.MaxValue)!;
+        return WithStoredIndex(file, packed, flags);
+    }
+
     /// <summary>Rewrites the footer of <paramref name="file"/> after its fields were edited.</summary>
     public static void ResealFooter(byte[] file)
     {
