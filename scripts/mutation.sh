@@ -13,6 +13,7 @@
 #   Z4AI_MUTATION_FILTER    VSTest filter for the tests run against each mutant; the default per area is the
 #                           tests of that area plus the ones that exercise it from the layers above (see below)
 #   Z4AI_MUTATION_NICE      CPU priority (default 19, the lowest)
+#   Z4AI_MUTATION_CONCURRENCY  test processes at once (default 1, from stryker-config.json)
 #   Z4AI_MUTATION_REPORT    folder name under artifacts/mutation/ (default: the area), so runs over several file
 #                           groups of one area keep their reports apart
 # Reports land in artifacts/mutation/<report>/reports/ (mutation-report.html, mutation-report.json); the score per
@@ -69,4 +70,4 @@ root="$(pwd)"
 cd tests/Z4Ai.Tests
 exec timeout --signal=INT --kill-after=60 "$timebox" nice -n "${Z4AI_MUTATION_NICE:-19}" dotnet dotnet-stryker \
   --config-file "$root/stryker-config.json" --output "$root/artifacts/mutation/${Z4AI_MUTATION_REPORT:-$area}" "${mutate_args[@]}" \
-  --test-case-filter "$filter" --skip-version-check
+  --test-case-filter "$filter" --concurrency "${Z4AI_MUTATION_CONCURRENCY:-1}" --skip-version-check
