@@ -256,6 +256,34 @@ public class RecipeNodesMutationTests
         Assert.That(DecodeFails(Frame(8, [10, 17, 3, .. StoredChild(0), .. StoredChild(values)]), 8).Detail, Is.EqualTo("length 3 exceeds the allowed 2"));
     }
 
+    [TestCase(3, "fields")]
+    [TestCase(5, "dead-bits")]
+    [TestCase(6, "palette")]
+    [TestCase(7, "zero-mask")]
+    [TestCase(8, "integer-pack")]
+    [TestCase(9, "bool-pack")]
+    [TestCase(10, "negative-zero")]
+    public void TypedNode_UndefinedDType_IsNamedByBothReaders(int kind, string what)
+    {
+        byte[] frame = Frame(4, (byte)kind, 22, 0, 0, 0, 0);
+        Z4AiFormatException decode = DecodeFails(frame, 4);
+        Assert.That(decode.Detail, Is.EqualTo($"{what} node does not apply to dtype 22"));
+        Assert.That(decode.Offset, Is.EqualTo(1));
+        Assert.That(DescribeFails(frame).Detail, Is.EqualTo($"{what} node does not apply to dtype 22"));
+    }
+
+    [Test]
+    public void NegativeZeroNode_AppliesToEveryIeeeFloat()
+    {
+        Assert.That(new[] { DType.BF16, DType.F16, DType.F32, DType.F64 }.All(RecipeDecoder.HasSignedZero), Is.True);
+        Assert.That(new[] { DType.U8, DType.I16, DType.F8_E4M3, DType.C64 }.Any(RecipeDecoder.HasSignedZero), Is.False);
+
+        // F16 -0.0 (0x8000) restored from a sign bit.
+        byte[] f16 = Frame(4, [10, 13, 1, .. StoredChild(1), .. StoredChild(0, 0, 0, 0x3C)]);
+        Assert.That(Decode(f16, 4), Is.EqualTo(new byte[] { 0, 0x80, 0, 0x3C }));
+        Assert.That(RecipeInspector.Describe(f16), Is.EqualTo("negzero(1 zeros)[signs:stored values:stored]"));
+    }
+
     [Test]
     public void FieldsNode_WrongDTypeOrLength_IsRefused()
     {
