@@ -295,34 +295,8 @@ internal static class Int8Predictors
                 }
             }
 
-            for (int k = 0; k < rank; k++)
-            {
-                for (int m = 0; m < k; m++)
-                {
-                    double dot = 0;
-                    for (int r = 0; r < rows; r++)
-                    {
-                        dot += u[(r * rank) + k] * u[(r * rank) + m];
-                    }
-
-                    for (int r = 0; r < rows; r++)
-                    {
-                        u[(r * rank) + k] -= dot * u[(r * rank) + m];
-                    }
-                }
-
-                double norm = 0;
-                for (int r = 0; r < rows; r++)
-                {
-                    norm += u[(r * rank) + k] * u[(r * rank) + k];
-                }
-
-                norm = Math.Sqrt(norm);
-                for (int r = 0; r < rows; r++)
-                {
-                    u[(r * rank) + k] = norm > 0 ? u[(r * rank) + k] / norm : 0;
-                }
-            }
+            // Column k of U (element r at r * rank + k).
+            Orthonormalize(u, rank, rows, vectorStride: 1, elementStride: rank);
 
             for (int j = 0; j < cols; j++)
             {
@@ -472,40 +446,47 @@ internal static class Int8Predictors
                 }
             }
 
-            // Gram-Schmidt.
-            for (int m = 0; m < k; m++)
-            {
-                for (int o = 0; o < m; o++)
-                {
-                    double dot = 0;
-                    for (int j = 0; j < cols; j++)
-                    {
-                        dot += next[(m * cols) + j] * next[(o * cols) + j];
-                    }
-
-                    for (int j = 0; j < cols; j++)
-                    {
-                        next[(m * cols) + j] -= dot * next[(o * cols) + j];
-                    }
-                }
-
-                double norm = 0;
-                for (int j = 0; j < cols; j++)
-                {
-                    norm += next[(m * cols) + j] * next[(m * cols) + j];
-                }
-
-                norm = Math.Sqrt(norm);
-                for (int j = 0; j < cols; j++)
-                {
-                    next[(m * cols) + j] = norm > 0 ? next[(m * cols) + j] / norm : 0;
-                }
-            }
+            Orthonormalize(next, k, cols, vectorStride: cols, elementStride: 1);
 
             (v, next) = (next, v);
         }
 
         return v;
+    }
+
+    /// <summary>Gram-Schmidt over <paramref name="count"/> vectors of <paramref name="length"/> elements stored with the
+    /// given strides (element i of vector m at m * vectorStride + i * elementStride), in place, in a fixed order.</summary>
+    private static void Orthonormalize(double[] a, int count, int length, int vectorStride, int elementStride)
+    {
+        for (int m = 0; m < count; m++)
+        {
+            for (int o = 0; o < m; o++)
+            {
+                double dot = 0;
+                for (int i = 0; i < length; i++)
+                {
+                    dot += a[(m * vectorStride) + (i * elementStride)] * a[(o * vectorStride) + (i * elementStride)];
+                }
+
+                for (int i = 0; i < length; i++)
+                {
+                    a[(m * vectorStride) + (i * elementStride)] -= dot * a[(o * vectorStride) + (i * elementStride)];
+                }
+            }
+
+            double norm = 0;
+            for (int i = 0; i < length; i++)
+            {
+                norm += a[(m * vectorStride) + (i * elementStride)] * a[(m * vectorStride) + (i * elementStride)];
+            }
+
+            norm = Math.Sqrt(norm);
+            for (int i = 0; i < length; i++)
+            {
+                int at = (m * vectorStride) + (i * elementStride);
+                a[at] = norm > 0 ? a[at] / norm : 0;
+            }
+        }
     }
 
     private static (string, double) Row(string label, int[] q, float[] s, int cols, double explained, double side, int escapes)
