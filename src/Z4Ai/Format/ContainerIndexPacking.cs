@@ -51,7 +51,16 @@ internal static class ContainerIndexPacking
     /// against the format's 1 GiB and <paramref name="limits"/> before anything is allocated, and the payload must
     /// decode to exactly that many bytes; every failure is a <see cref="Z4AiFormatException"/>.
     /// </summary>
-    public static byte[] Unpack(ReadOnlySpan<byte> packed, long indexOffset, ReadLimits limits)
+    public static byte[] Unpack(ReadOnlySpan<byte> packed, long indexOffset, ReadLimits limits) =>
+        Unpack(packed, indexOffset, ContainerFormat.MaxIndexLength, limits.MaxIndexBytes);
+
+    /// <summary>
+    /// Unpacks a packed index (a container's or a model delta's: the same layout) read from file offset
+    /// <paramref name="indexOffset"/>. The declared length is checked against <paramref name="formatLimit"/> (the
+    /// format's largest index) and <paramref name="readLimit"/> before anything is allocated, and the payload must
+    /// decode to exactly that many bytes; every failure is a <see cref="Z4AiFormatException"/>.
+    /// </summary>
+    public static byte[] Unpack(ReadOnlySpan<byte> packed, long indexOffset, long formatLimit, long readLimit)
     {
         var reader = new SpanReader(packed, Z4AiErrorKind.InvalidContainer);
         byte method;
@@ -73,16 +82,16 @@ internal static class ContainerIndexPacking
         }
 
         long lengthAt = indexOffset + 1;
-        if (length > ContainerFormat.MaxIndexLength)
+        if (length > (ulong)formatLimit)
         {
             throw new Z4AiFormatException(
-                Z4AiErrorKind.LimitExceeded, $"the packed index unpacks to {length} bytes, more than the {ContainerFormat.MaxIndexLength} allowed", offset: lengthAt);
+                Z4AiErrorKind.LimitExceeded, $"the packed index unpacks to {length} bytes, more than the {formatLimit} allowed", offset: lengthAt);
         }
 
-        if (length > (ulong)limits.MaxIndexBytes)
+        if (length > (ulong)readLimit)
         {
             throw new Z4AiFormatException(
-                Z4AiErrorKind.LimitExceeded, $"the packed index unpacks to {length} bytes, more than the read limit of {limits.MaxIndexBytes}", offset: lengthAt);
+                Z4AiErrorKind.LimitExceeded, $"the packed index unpacks to {length} bytes, more than the read limit of {readLimit}", offset: lengthAt);
         }
 
         if (length == 0)

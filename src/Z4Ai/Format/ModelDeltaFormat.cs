@@ -20,6 +20,15 @@ internal static class ModelDeltaFormat
     /// <summary>The largest index a reader loads.</summary>
     public const long MaxIndexLength = 1L << 30;
 
+    /// <summary>
+    /// Footer flag bit: the index is packed exactly as a container's (docs/format.md 1.3a): a method byte, its
+    /// unpacked length, compressed bytes. Readers before it reject any footer flag as an unknown feature.
+    /// </summary>
+    public const ushort FlagPackedIndex = ContainerFormat.FlagPackedIndex;
+
+    /// <summary>The footer flags this code reads; the file header's flags are always 0.</summary>
+    public const ushort KnownFooterFlags = FlagPackedIndex;
+
     /// <summary>The largest segment: it bounds the memory a reader or writer needs per worker.</summary>
     public const int MaxSegmentSize = 1 << 28;
 
@@ -113,13 +122,13 @@ internal static class ModelDeltaFormat
         BinaryPrimitives.WriteUInt16LittleEndian(destination[6..], 0);
     }
 
-    /// <summary>Writes the 40-byte footer, including its own checksum.</summary>
-    public static void WriteFooter(Span<byte> destination, long indexOffset, long indexLength, ulong indexChecksum)
+    /// <summary>Writes the 40-byte footer, including its own checksum; <paramref name="flags"/> is 0 or <see cref="FlagPackedIndex"/>.</summary>
+    public static void WriteFooter(Span<byte> destination, long indexOffset, long indexLength, ulong indexChecksum, ushort flags = 0)
     {
         Span<byte> footer = destination[..FooterLength];
         Magic.CopyTo(footer);
         BinaryPrimitives.WriteUInt16LittleEndian(footer[4..], Version);
-        BinaryPrimitives.WriteUInt16LittleEndian(footer[6..], 0);
+        BinaryPrimitives.WriteUInt16LittleEndian(footer[6..], flags);
         BinaryPrimitives.WriteUInt64LittleEndian(footer[8..], (ulong)indexOffset);
         BinaryPrimitives.WriteUInt64LittleEndian(footer[16..], (ulong)indexLength);
         BinaryPrimitives.WriteUInt64LittleEndian(footer[24..], indexChecksum);

@@ -72,8 +72,12 @@ internal sealed class ModelDeltaIndex
     /// <summary>The <c>__metadata__</c> of the kept header (known after a parse), or null.</summary>
     public IReadOnlyDictionary<string, string>? Metadata { get; init; }
 
-    /// <summary>Serialises the index; <paramref name="effort"/> is how hard the kept header is compressed.</summary>
-    public void Write(IBufferWriter<byte> output, CompressionEffort effort)
+    /// <summary>
+    /// Serialises the index; <paramref name="effort"/> is how hard the kept header is compressed. With
+    /// <paramref name="storedHeader"/> the header goes in a Stored frame instead, for an index that is then packed
+    /// whole: its names and shapes compress together with the entries' (docs/delta-format.md 2.3a).
+    /// </summary>
+    public void Write(IBufferWriter<byte> output, CompressionEffort effort, bool storedHeader = false)
     {
         BinaryPrimitives.WriteUInt32LittleEndian(output.GetSpan(4), (uint)ChunkSize);
         output.Advance(4);
@@ -89,7 +93,16 @@ internal sealed class ModelDeltaIndex
         {
             // JSON headers compress several-fold; for a fine-tune whose tensors are mostly copies the header can be
             // most of what a delta stores.
-            TensorCodec.Encode(Header, DType.U8, effort, frame);
+            if (storedHeader)
+            {
+                WriteByte(frame, (byte)CodecId.Stored);
+                VarInt.Write(frame, (ulong)Header.Length);
+                frame.Write(Header);
+            }
+            else
+            {
+                TensorCodec.Encode(Header, DType.U8, effort, frame);
+            }
             VarInt.Write(output, (ulong)frame.WrittenCount);
             output.Write(frame.WrittenSpan);
         }

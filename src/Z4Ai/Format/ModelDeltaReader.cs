@@ -176,7 +176,7 @@ internal sealed class ModelDeltaReader : IDisposable
             throw new Z4AiFormatException(Z4AiErrorKind.InvalidContainer, "the file does not start with the model-delta magic \"Z4AM\"", offset: 0);
         }
 
-        CheckVersion(header, 0);
+        CheckVersion(header, 0, allowedFlags: 0);
         long footerOffset = length - ModelDeltaFormat.FooterLength;
         Span<byte> footer = stackalloc byte[ModelDeltaFormat.FooterLength];
         source.ReadExactly(footerOffset, footer);
@@ -191,7 +191,8 @@ internal sealed class ModelDeltaReader : IDisposable
             throw new Z4AiFormatException(Z4AiErrorKind.InvalidContainer, "the footer checksum does not match", offset: footerOffset);
         }
 
-        CheckVersion(footer, footerOffset);
+        CheckVersion(footer, footerOffset, ModelDeltaFormat.KnownFooterFlags);
+        bool packed = (BinaryPrimitives.ReadUInt16LittleEndian(footer[6..]) & ModelDeltaFormat.FlagPackedIndex) != 0;
         ulong indexOffset = BinaryPrimitives.ReadUInt64LittleEndian(footer[8..]);
         ulong indexLength = BinaryPrimitives.ReadUInt64LittleEndian(footer[16..]);
         ulong indexChecksum = BinaryPrimitives.ReadUInt64LittleEndian(footer[24..]);
@@ -219,7 +220,22 @@ internal sealed class ModelDeltaReader : IDisposable
                 throw new Z4AiFormatException(Z4AiErrorKind.InvalidContainer, "the index checksum does not match", offset: (long)indexOffset);
             }
 
-            return ModelDeltaIndex.Parse(span, (long)indexOffset);
+            if (!packed)
+            {
+                return ModelDeltaIndex.Parse(span, (long)indexOffset);
+            }
+
+            byte[] plain = ContainerIndexPacking.Unpack(span, (long)indexOffset, ModelDeltaFormat.MaxIndexLength, ModelDeltaFormat.MaxIndexLength);
+            try
+            {
+                return ModelDeltaIndex.Parse(plain, (long)indexOffset);
+            }
+            catch (Z4AiFormatException ex) when (ex.Offset is not null)
+            {
+                // The parser's offsets count from indexOffset into the unpacked bytes: name that position instead.
+                throw new Z4AiFormatException(
+                    ex.Kind, $"{ex.Detail} (at byte {ex.Offset - (long)indexOffset} of the unpacked index)", tensorName: ex.TensorName, offset: (long)indexOffset, innerException: ex);
+            }
         }
         finally
         {
@@ -227,7 +243,7 @@ internal sealed class ModelDeltaReader : IDisposable
         }
     }
 
-    private static void CheckVersion(ReadOnlySpan<byte> magicVersionFlags, long offset)
+    private static void CheckVersion(ReadOnlySpan<byte> magicVersionFlags, long offset, ushort allowedFlags)
     {
         ushort version = BinaryPrimitives.ReadUInt16LittleEndian(magicVersionFlags[4..]);
         ushort flags = BinaryPrimitives.ReadUInt16LittleEndian(magicVersionFlags[6..]);
@@ -237,7 +253,7 @@ internal sealed class ModelDeltaReader : IDisposable
                 Z4AiErrorKind.UnsupportedVersion, $"model-delta format version {version}; this reader knows version {ModelDeltaFormat.Version}", offset: offset + 4);
         }
 
-        if (flags != 0)
+        if ((flags & ~allowedFlags) != 0)
         {
             throw new Z4AiFormatException(
                 Z4AiErrorKind.UnsupportedVersion, $"model-delta flags 0x{flags:x4} name features this reader does not know", offset: offset + 6);

@@ -26,7 +26,7 @@ internal static class ModelDeltaSegmentCodec
     /// </summary>
     /// <returns>The segment kind, its stored bytes (the caller disposes them) and each chunk's mode.</returns>
     public static (byte Kind, ArrayPoolBufferWriter<byte> Stored, DeltaChunkMode[] Modes) Encode(
-        ReadOnlySpan<byte> target, ReadOnlySpan<byte> reference, bool useReference, DType dtype, CompressionEffort effort, int chunkSize, int frameSize)
+        ReadOnlySpan<byte> target, ReadOnlySpan<byte> reference, bool useReference, DType dtype, CompressionEffort effort, int chunkSize, int frameSize, int rowLength = 0)
     {
         int chunks = (int)ModelDeltaFormat.PartCount(target.Length, chunkSize);
         var frames = new ArrayPoolBufferWriter<byte>(Math.Max(256, target.Length / 2));
@@ -34,7 +34,7 @@ internal static class ModelDeltaSegmentCodec
         {
             if (!useReference || reference.IsEmpty)
             {
-                EncodeFrames(target, dtype, effort, frameSize, frames);
+                EncodeFrames(target, dtype, effort, frameSize, frames, rowLength);
                 return (ModelDeltaFormat.SegmentFrames, frames, Filled(chunks, DeltaChunkMode.Scratch));
             }
 
@@ -67,7 +67,7 @@ internal static class ModelDeltaSegmentCodec
                     }
                     else
                     {
-                        EncodeFrames(target, dtype, effort, frameSize, frames);
+                        EncodeFrames(target, dtype, effort, frameSize, frames, rowLength);
                     }
 
                     delta.Dispose();
@@ -76,7 +76,7 @@ internal static class ModelDeltaSegmentCodec
 
                 if (delta.WrittenCount < SmallSegment)
                 {
-                    EncodeFrames(target, dtype, effort, frameSize, frames);
+                    EncodeFrames(target, dtype, effort, frameSize, frames, rowLength);
                     if (frames.WrittenCount <= delta.WrittenCount)
                     {
                         delta.Dispose();
@@ -155,13 +155,13 @@ internal static class ModelDeltaSegmentCodec
     }
 
     /// <summary>Compresses <paramref name="target"/> frame by frame on its own: per frame a varint length and a codec frame.</summary>
-    public static void EncodeFrames(ReadOnlySpan<byte> target, DType dtype, CompressionEffort effort, int frameSize, IBufferWriter<byte> output)
+    public static void EncodeFrames(ReadOnlySpan<byte> target, DType dtype, CompressionEffort effort, int frameSize, IBufferWriter<byte> output, int rowLength = 0)
     {
         using var frame = new ArrayPoolBufferWriter<byte>(TensorCodec.GetMaxEncodedLength(Math.Min(frameSize, Math.Max(1, target.Length))));
         for (int offset = 0; offset < target.Length; offset += frameSize)
         {
             frame.Clear();
-            TensorCodec.Encode(target.Slice(offset, Math.Min(frameSize, target.Length - offset)), dtype, effort, frame);
+            TensorCodec.Encode(target.Slice(offset, Math.Min(frameSize, target.Length - offset)), dtype, effort, frame, rowLength);
             VarInt.Write(output, (ulong)frame.WrittenCount);
             output.Write(frame.WrittenSpan);
         }

@@ -116,14 +116,33 @@ internal static class ModelDeltaWriter
                 Z4AiErrorKind.LimitExceeded, $"the index would be {indexBytes.WrittenCount} bytes, more than the {ModelDeltaFormat.MaxIndexLength} a reader accepts");
         }
 
+        // The index packed as a container's is (docs/delta-format.md 2.3a), only when that is smaller.
+        ReadOnlySpan<byte> stored = indexBytes.WrittenSpan;
+        ushort flags = 0;
+        byte[]? packed = indexBytes.WrittenCount >= ContainerFormat.MinPackedIndexSource ? TryPackIndex(index, indexBytes.WrittenCount) : null;
+        if (packed is not null)
+        {
+            stored = packed;
+            flags = ModelDeltaFormat.FlagPackedIndex;
+        }
+
         Span<byte> footer = stackalloc byte[ModelDeltaFormat.FooterLength];
-        ModelDeltaFormat.WriteFooter(footer, state.Position, indexBytes.WrittenCount, ContainerFormat.Checksum(indexBytes.WrittenSpan));
-        output.Write(indexBytes.WrittenSpan);
+        ModelDeltaFormat.WriteFooter(footer, state.Position, stored.Length, ContainerFormat.Checksum(stored), flags);
+        output.Write(stored);
         output.Write(footer);
         output.Flush();
-        long outputBytes = state.Position + indexBytes.WrittenCount + ModelDeltaFormat.FooterLength;
+        long outputBytes = state.Position + stored.Length + ModelDeltaFormat.FooterLength;
         return new ModelDeltaReport(
             state.Reports, index.BaseModel.ToString(), index.TargetModel.ToString(), new FileInfo(targetPath).Length, outputBytes, clock.Elapsed);
+    }
+
+    // Packs the index with its header in a Stored frame (the packer then compresses the header's names and shapes
+    // together with the entries'); null unless that is smaller than the plain index of plainLength bytes.
+    private static byte[]? TryPackIndex(ModelDeltaIndex index, int plainLength)
+    {
+        using var source = new ArrayPoolBufferWriter<byte>(plainLength + index.Header.Length);
+        index.Write(source, CompressionEffort.Default, storedHeader: true);
+        return source.WrittenCount > ModelDeltaFormat.MaxIndexLength ? null : ContainerIndexPacking.TryPack(source.WrittenSpan, plainLength);
     }
 
     /// <summary>Describes a stored tensor for reports.</summary>
@@ -306,6 +325,9 @@ internal static class ModelDeltaWriter
 
         public DType DType { get; private init; }
 
+        /// <summary>Elements per row (the last dimension) of a tensor of rank 2 or more, else 0: a hint to the codec, as in a container.</summary>
+        public int RowLength { get; private init; }
+
         public ModelTensor? Reference { get; private init; }
 
         public bool TargetVerified { get; private init; }
@@ -361,6 +383,7 @@ internal static class ModelDeltaWriter
                     Segment = segment,
                     SegmentCount = count,
                     DType = tensor.DType,
+                    RowLength = tensor.Shape.Length >= 2 && tensor.Shape[^1] is > 0 and <= int.MaxValue ? (int)tensor.Shape[^1] : 0,
                     Reference = reference,
                     TargetVerified = verified,
                     TargetLength = length,
@@ -385,7 +408,7 @@ internal static class ModelDeltaWriter
             try
             {
                 (Kind, Stored, Modes) = ModelDeltaSegmentCodec.Encode(
-                    TargetBytes, _reference.AsSpan(0, ReferenceLength), _reference is not null, DType, effort, chunkSize, frameSize);
+                    TargetBytes, _reference.AsSpan(0, ReferenceLength), _reference is not null, DType, effort, chunkSize, frameSize, RowLength);
                 ReturnReference();
                 return this;
             }

@@ -17,8 +17,9 @@ public class ModelDeltaGoldenTests
     private static readonly byte[] W = [1, 2, 3, 4];
     private static readonly byte[] X = [9, 8, 7];
 
-    [Test]
-    public void HandBuiltFile_FollowingTheSpec_RestoresAndInspects()
+    [TestCase(false, TestName = "HandBuiltFile_FollowingTheSpec_RestoresAndInspects")]
+    [TestCase(true, TestName = "HandBuiltFile_PackedIndexInRawZstdFrame_RestoresAndInspects")]
+    public void HandBuiltFile(bool packed)
     {
         string dir = Path.Combine(Path.GetTempPath(), "z4ai-modeldelta-golden-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(dir);
@@ -62,9 +63,27 @@ public class ModelDeltaGoldenTests
             index.Add((byte)segment.Length);
             index.AddRange(U64(XxHash3.HashToUInt64(segment)));
 
+            if (packed)
+            {
+                // Section 2.3a: method 1 (Zstandard), varint unpacked length, then a Zstandard frame (RFC 8878)
+                // holding the plain index in one raw block: magic, frame header descriptor 0x60 (single segment,
+                // 2-byte content size stored minus 256), the size, a block header (last, raw, its size), the bytes.
+                Assert.That(index.Count, Is.InRange(256, 65_791));
+                byte[] plain = index.ToArray();
+                uint block = ((uint)plain.Length << 3) | 1;
+                index.Clear();
+                index.Add(1);
+                index.AddRange(Varint(plain.Length));
+                index.AddRange([0x28, 0xB5, 0x2F, 0xFD, 0x60]);
+                index.AddRange([(byte)(plain.Length - 256), (byte)((plain.Length - 256) >> 8)]);
+                index.AddRange([(byte)block, (byte)(block >> 8), (byte)(block >> 16)]);
+                index.AddRange(plain);
+            }
+
             long indexOffset = file.Count;
             file.AddRange(index);
-            byte[] footer = [.. "Z4AM"u8.ToArray(), 1, 0, 0, 0, .. U64((ulong)indexOffset), .. U64((ulong)index.Count), .. U64(XxHash3.HashToUInt64(index.ToArray()))];
+            byte flags = packed ? (byte)1 : (byte)0; // footer flag bit 0: the index is packed
+            byte[] footer = [.. "Z4AM"u8.ToArray(), 1, 0, flags, 0, .. U64((ulong)indexOffset), .. U64((ulong)index.Count), .. U64(XxHash3.HashToUInt64(index.ToArray()))];
             file.AddRange(footer);
             file.AddRange(U64(XxHash3.HashToUInt64(footer)));
 
