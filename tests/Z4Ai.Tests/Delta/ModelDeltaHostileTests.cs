@@ -167,44 +167,11 @@ public class ModelDeltaHostileTests
         return result;
     }
 
-    private string Write(byte[] delta)
-    {
-        string path = Path.Combine(_dir, "delta.z4delta");
-        File.WriteAllBytes(path, delta);
-        return path;
-    }
+    private ModelDeltaRestoreKit Kit => new(_dir, _base, _target);
 
-    private byte[] Restore(byte[] delta)
-    {
-        string output = Path.Combine(_dir, "out.safetensors");
-        DeltaCodec.DecompressFile(Write(delta), _base, output);
-        byte[] restored = File.ReadAllBytes(output);
-        File.Delete(output);
-        return restored;
-    }
+    private string Write(byte[] delta) => Kit.Write(delta);
 
-    private void AssertRejectedOrExact(byte[] delta, string what, bool mustReject)
-    {
-        string output = Path.Combine(_dir, "out.safetensors");
-        string path = Write(delta);
-        try
-        {
-            DeltaCodec.DecompressFile(path, _base, output);
-            Assert.That(mustReject, Is.False, $"{what}: a damaged delta was accepted");
-            Assert.That(File.ReadAllBytes(output), Is.EqualTo(_target), $"{what}: a damaged delta restored wrong bytes");
-            File.Delete(output);
-        }
-        catch (Z4AiException)
-        {
-            Assert.That(File.Exists(output), Is.False, $"{what}: a failed restore left output");
-        }
+    private byte[] Restore(byte[] delta) => Kit.Restore(delta);
 
-        try
-        {
-            DeltaCodec.InspectFile(path);
-        }
-        catch (Z4AiException)
-        {
-        }
-    }
+    private void AssertRejectedOrExact(byte[] delta, string what, bool mustReject) => Kit.AssertRejectedOrExact(delta, what, mustReject);
 }

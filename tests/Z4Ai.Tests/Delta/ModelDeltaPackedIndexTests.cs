@@ -255,45 +255,11 @@ public class ModelDeltaPackedIndexTests
         }
     }
 
-    private string Write(byte[] delta)
-    {
-        string path = Path.Combine(_dir, "delta.z4delta");
-        File.WriteAllBytes(path, delta);
-        return path;
-    }
+    private ModelDeltaRestoreKit Kit => new(_dir, _base, _target);
 
-    private byte[] Restore(byte[] delta)
-    {
-        string output = Path.Combine(_dir, "out.safetensors");
-        DeltaCodec.DecompressFile(Write(delta), _base, output);
-        byte[] restored = File.ReadAllBytes(output);
-        File.Delete(output);
-        return restored;
-    }
+    private string Write(byte[] delta) => Kit.Write(delta);
 
-    // Only format and integrity exceptions may escape, and a failed restore leaves no output.
-    private void AssertRejectedOrExact(byte[] delta, string what, bool mustReject)
-    {
-        string output = Path.Combine(_dir, "out.safetensors");
-        string path = Write(delta);
-        try
-        {
-            DeltaCodec.DecompressFile(path, _base, output);
-            Assert.That(mustReject, Is.False, $"{what}: a damaged delta was accepted");
-            Assert.That(File.ReadAllBytes(output), Is.EqualTo(_target), $"{what}: a damaged delta restored wrong bytes");
-            File.Delete(output);
-        }
-        catch (Exception ex) when (ex is Z4AiFormatException or Z4AiIntegrityException)
-        {
-            Assert.That(File.Exists(output), Is.False, $"{what}: a failed restore left output");
-        }
+    private byte[] Restore(byte[] delta) => Kit.Restore(delta);
 
-        try
-        {
-            DeltaCodec.InspectFile(path);
-        }
-        catch (Exception ex) when (ex is Z4AiFormatException or Z4AiIntegrityException)
-        {
-        }
-    }
+    private void AssertRejectedOrExact(byte[] delta, string what, bool mustReject) => Kit.AssertRejectedOrExact(delta, what, mustReject);
 }
