@@ -96,7 +96,7 @@ public class DeltaParallelDecodeTests
         long payloadEnd = info.HeaderLength;
         foreach (DeltaChunkInfo chunk in info.Chunks.Where(c => c.Index <= sparse.Index))
         {
-            payloadEnd += 1 + (chunk.Mode == DeltaChunkMode.Copy ? 0 : VarIntLength(chunk.StoredLength)) + chunk.StoredLength;
+            payloadEnd += 1 + (chunk.Mode == DeltaChunkMode.Copy ? 0 : Z4Ai.Internal.VarInt.GetLength((ulong)chunk.StoredLength)) + chunk.StoredLength;
         }
 
         byte[] damaged = (byte[])delta.Clone();
@@ -186,17 +186,5 @@ public class DeltaParallelDecodeTests
 
         var ex = Assert.Throws<Z4AiFormatException>(() => BufferDelta.Decode(delta.AsSpan(0, delta.Length - 3), reference, parallelism: 2));
         Assert.That(ex!.Kind, Is.EqualTo(Z4AiErrorKind.CorruptFrame));
-    }
-
-    private static int VarIntLength(long value)
-    {
-        int n = 1;
-        while (value >= 0x80)
-        {
-            value >>= 7;
-            n++;
-        }
-
-        return n;
     }
 }

@@ -127,11 +127,7 @@ public class ModelDeltaHostileTests
         Assert.That(File.Exists(output), Is.False);
     }
 
-    private static (long Offset, int Length) IndexBounds(byte[] file)
-    {
-        ReadOnlySpan<byte> footer = file.AsSpan(file.Length - ModelDeltaFormat.FooterLength);
-        return ((long)BinaryPrimitives.ReadUInt64LittleEndian(footer[8..]), (int)BinaryPrimitives.ReadUInt64LittleEndian(footer[16..]));
-    }
+    private static (long Offset, int Length) IndexBounds(byte[] file) => ModelDeltaRestoreKit.IndexBounds(file);
 
     // Recomputes the index and footer checksums after the index bytes were edited.
     private static void Reseal(byte[] file, long indexOffset, int indexLength)

@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using CommunityToolkit.HighPerformance.Buffers;
 using NUnit.Framework;
 using Z4Ai.Format;
+using Z4Ai.Internal;
 
 namespace Z4Ai.Tests.Delta;
 
@@ -153,7 +154,7 @@ public class ModelDeltaPackedIndexTests
     {
         byte[] packed = PackedIndex(_sample);
         byte method = packed[0];
-        ulong length = ReadVarInt(packed.AsSpan(1), out _);
+        ulong length = new SpanReader(packed.AsSpan(1)).ReadVarUInt64();
         byte[] forged = WithPackedIndex(_sample, [method, .. VarIntBytes((ulong)((long)length + error)), .. Payload(_sample)]);
         var ex = Assert.Throws<Z4AiFormatException>(() => DeltaCodec.InspectFile(Write(forged)))!;
         Assert.That(ex.Kind, Is.EqualTo(Z4AiErrorKind.InvalidContainer));
@@ -185,11 +186,7 @@ public class ModelDeltaPackedIndexTests
 
     private static ushort Flags(byte[] file) => BinaryPrimitives.ReadUInt16LittleEndian(file.AsSpan(file.Length - ModelDeltaFormat.FooterLength + 6));
 
-    private static (long Offset, int Length) IndexBounds(byte[] file)
-    {
-        ReadOnlySpan<byte> footer = file.AsSpan(file.Length - ModelDeltaFormat.FooterLength);
-        return ((long)BinaryPrimitives.ReadUInt64LittleEndian(footer[8..]), (int)BinaryPrimitives.ReadUInt64LittleEndian(footer[16..]));
-    }
+    private static (long Offset, int Length) IndexBounds(byte[] file) => ModelDeltaRestoreKit.IndexBounds(file);
 
     private static byte[] PackedIndex(byte[] file)
     {
@@ -201,8 +198,9 @@ public class ModelDeltaPackedIndexTests
     private static byte[] Payload(byte[] file)
     {
         byte[] packed = PackedIndex(file);
-        ReadVarInt(packed.AsSpan(1), out int used);
-        return packed[(1 + used)..];
+        var reader = new SpanReader(packed.AsSpan(1));
+        reader.ReadVarUInt64();
+        return packed[(1 + reader.Position)..];
     }
 
     private static byte[] ModelDeltaIndexBytes(byte[] file)
@@ -239,20 +237,6 @@ public class ModelDeltaPackedIndexTests
         using var output = new ArrayPoolBufferWriter<byte>();
         Z4Ai.Internal.VarInt.Write(output, value);
         return output.WrittenSpan.ToArray();
-    }
-
-    private static ulong ReadVarInt(ReadOnlySpan<byte> bytes, out int used)
-    {
-        ulong value = 0;
-        for (used = 0; ; used++)
-        {
-            value |= (ulong)(bytes[used] & 0x7F) << (7 * used);
-            if (bytes[used] < 0x80)
-            {
-                used++;
-                return value;
-            }
-        }
     }
 
     private ModelDeltaRestoreKit Kit => new(_dir, _base, _target);

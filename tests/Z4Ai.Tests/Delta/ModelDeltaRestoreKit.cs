@@ -1,4 +1,6 @@
+using System.Buffers.Binary;
 using NUnit.Framework;
+using Z4Ai.Format;
 
 namespace Z4Ai.Tests.Delta;
 
@@ -6,6 +8,13 @@ namespace Z4Ai.Tests.Delta;
 /// packed-index tests: the one place that says what a rejected delta may throw and what it may leave behind.</summary>
 internal sealed class ModelDeltaRestoreKit(string directory, string basePath, byte[] target)
 {
+    /// <summary>The index offset and length a model-delta file's footer records.</summary>
+    public static (long Offset, int Length) IndexBounds(byte[] file)
+    {
+        ReadOnlySpan<byte> footer = file.AsSpan(file.Length - ModelDeltaFormat.FooterLength);
+        return ((long)BinaryPrimitives.ReadUInt64LittleEndian(footer[8..]), (int)BinaryPrimitives.ReadUInt64LittleEndian(footer[16..]));
+    }
+
     public string Write(byte[] delta)
     {
         string path = Path.Combine(directory, "delta.z4delta");
