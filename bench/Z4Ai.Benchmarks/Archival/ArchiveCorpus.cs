@@ -9,7 +9,8 @@ namespace Z4Ai.Benchmarks.Archival;
 /// 10 KB, 100 KB and 1 MB, taken from text installed on this machine, against <c>xz -9e</c>, <c>zstd -19</c> and
 /// <c>zstd -19 -D primer</c> (the same primer as a raw dictionary), all in the same run. Run with
 /// <c>dotnet run -c Release --project bench/Z4Ai.Benchmarks -- archive-corpus [--sizes 10K,100K,1M] [--reps N] [--only prose,json]</c>.
-/// Quick modes: <c>--sizes-only 10K,100K,1M [--model-version 1|2]</c> prints Z4Ai's primed sizes alone, and
+/// Quick modes: <c>--sizes-only 10K,100K,1M [--model-version 1|2] [--only prose]</c> prints Z4Ai's primed sizes alone (and a
+/// digest of each archive, to check that a speed change keeps every output byte), and
 /// <c>--speed prose [--reps N]</c> times model versions 1 and 2 alone (CPU time) on 1 MB of one corpus.
 /// </summary>
 /// <remarks>
@@ -65,7 +66,7 @@ public static class ArchiveCorpus
 
         if (sizesOnly is not null)
         {
-            return SizesOnly(sizesOnly, modelVersion);
+            return SizesOnly(sizesOnly, modelVersion, only);
         }
 
         int largest = sizes.Max();
@@ -192,12 +193,17 @@ public static class ArchiveCorpus
     }
 
     // Z4Ai's primed size alone for each corpus and size (no other tool), with the encoder's CPU time: a quick check.
-    private static int SizesOnly(string sizeList, byte modelVersion)
+    private static int SizesOnly(string sizeList, byte modelVersion, string? only)
     {
         int[] sizes = sizeList.Split(',').Select(ParseSize).ToArray();
         long total = 0;
         foreach ((string name, ArchivePreset preset, Func<List<string>> files) in Sources)
         {
+            if (only is not null && !only.Split(',').Contains(name))
+            {
+                continue;
+            }
+
             var corpora = new List<(string, ArchivePreset, byte[])>();
             Add(corpora, name, preset, files(), sizes.Max());
             if (corpora.Count == 0)
@@ -218,7 +224,9 @@ public static class ArchiveCorpus
                 }
 
                 total += archive.Length;
-                Console.WriteLine($"{name} {Size(size)}: {archive.Length} B primed, encode {cpu.TotalSeconds:0.000} s CPU");
+                Console.WriteLine(
+                    $"{name} {Size(size)}: {archive.Length} B primed, encode {cpu.TotalSeconds:0.000} s CPU, archive SHA-256 "
+                    + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(archive))[..16]);
             }
         }
 

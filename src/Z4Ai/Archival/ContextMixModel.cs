@@ -46,7 +46,10 @@ internal sealed class ContextMixModel : ISymbolModel
     private readonly int _contexts;
 
     // Context states: [hash slots][order-1: 65536][order-0: 256].
+    // Pinned, so the logical table can start on a 64-byte boundary (_tBase into the array) and every slot group
+    // lies in one cache line. The layout is memory placement only; no index or prediction depends on it.
     private readonly byte[] _t;
+    private readonly int _tBase;
     private readonly int _groupMask;
     private readonly int _o1Base;
     private readonly int _o0Base;
@@ -93,7 +96,7 @@ internal sealed class ContextMixModel : ISymbolModel
         _groupMask = (tableBytes >> 6) - 1;
         _o1Base = tableBytes;
         _o0Base = tableBytes + 65536;
-        _t = new byte[tableBytes + 65536 + 256];
+        (_t, _tBase) = AllocateTable(tableBytes + 65536 + 256);
 
         _ptr = new int[_contexts];
         _smIndex = new int[_contexts];
@@ -125,7 +128,9 @@ internal sealed class ContextMixModel : ISymbolModel
         _preset = o._preset;
         _kinds = o._kinds;
         _contexts = o._contexts;
-        _t = (byte[])o._t.Clone();
+        int length = o._t.Length - 64;
+        (_t, _tBase) = AllocateTable(length);
+        o._t.AsSpan(o._tBase, length).CopyTo(_t.AsSpan(_tBase, length));
         _groupMask = o._groupMask;
         _o1Base = o._o1Base;
         _o0Base = o._o0Base;
@@ -176,7 +181,7 @@ internal sealed class ContextMixModel : ISymbolModel
     /// <inheritdoc />
     public int Predict()
     {
-        ref byte t = ref MemoryMarshal.GetArrayDataReference(_t);
+        ref byte t = ref Table;
         ref uint sm = ref MemoryMarshal.GetArrayDataReference(_sm);
         ref short inputs = ref MemoryMarshal.GetArrayDataReference(_inputs);
         ref int ptr = ref MemoryMarshal.GetArrayDataReference(_ptr);
@@ -240,7 +245,7 @@ internal sealed class ContextMixModel : ISymbolModel
     /// <inheritdoc />
     public void Update(int bit)
     {
-        ref byte t = ref MemoryMarshal.GetArrayDataReference(_t);
+        ref byte t = ref Table;
         ref uint sm = ref MemoryMarshal.GetArrayDataReference(_sm);
         ref int ptr = ref MemoryMarshal.GetArrayDataReference(_ptr);
         ref int smIndex = ref MemoryMarshal.GetArrayDataReference(_smIndex);
@@ -271,7 +276,15 @@ internal sealed class ContextMixModel : ISymbolModel
         }
         else
         {
-            if (_bitPos == 4)
+            if (_bitPos == 3)
+            {
+                PrefetchSecondNibble();
+            }
+            else if (_bitPos == 7)
+            {
+                PrefetchNextByte();
+            }
+            else if (_bitPos == 4)
             {
                 uint nibble = (uint)_c0;
                 for (int i = 0; i < _hash.Length; i++)
@@ -288,6 +301,21 @@ internal sealed class ContextMixModel : ISymbolModel
 
             SetPointers();
         }
+    }
+
+    // The logical table (hashed slots, order 1, order 0), 64-byte aligned.
+    private ref byte Table
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_t), _tBase);
+    }
+
+    // A zeroed pinned array of length + 64 bytes and the offset of its first 64-byte aligned byte.
+    private static unsafe (byte[] Array, int Base) AllocateTable(int length)
+    {
+        byte[] array = GC.AllocateArray<byte>(length + 64, pinned: true);
+        nuint address = (nuint)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(array));
+        return (array, (int)((64 - (address & 63)) & 63));
     }
 
     private static uint[] BuildStateMaps(int contexts)
@@ -364,7 +392,7 @@ internal sealed class ContextMixModel : ISymbolModel
     // least used one, cleared and claimed.
     private int Find(uint h)
     {
-        ref byte t = ref MemoryMarshal.GetArrayDataReference(_t);
+        ref byte t = ref Table;
         int group = (int)(h & (uint)_groupMask) << 6;
         byte check = (byte)(h >> 24);
         for (int j = 0; j < 64; j += 16)
@@ -387,8 +415,10 @@ internal sealed class ContextMixModel : ISymbolModel
             }
         }
 
-        _t.AsSpan(best, 16).Clear();
-        _t[best] = check;
+        ref byte slot = ref Unsafe.Add(ref t, best);
+        Unsafe.WriteUnaligned(ref slot, 0UL);
+        Unsafe.WriteUnaligned(ref Unsafe.Add(ref slot, 8), 0UL);
+        slot = check;
         return best;
     }
 
@@ -450,25 +480,26 @@ internal sealed class ContextMixModel : ISymbolModel
         if (Sse.IsSupported)
         {
             int group = (int)(h & (uint)_groupMask) << 6;
-            Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_t), group)));
+            Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref Table, group)));
         }
     }
 
-    private uint ContextHash(ContextKind kind)
+    private uint ContextHash(ContextKind kind) => ContextHash(kind, _c4, _c8, ref _text, _pos);
+
+    // The hash of context kind after the bytes summarised by c4, c8, s and pos (the history length).
+    private uint ContextHash(ContextKind kind, uint c4, uint c8, ref TextState s, int pos)
     {
-        uint c4 = _c4;
         uint c1 = c4 & 0xFF;
         uint k = (uint)kind;
-        ref TextState s = ref _text;
         return kind switch
         {
             ContextKind.Order2 => Hash(k, c4 & 0xFFFF, 0),
             ContextKind.Order3 => Hash(k, c4 & 0xFFFFFF, 0),
             ContextKind.Order4 => Hash(k, c4, 0),
-            ContextKind.Order6 => Hash(k, c4, _c8 & 0xFFFF),
+            ContextKind.Order6 => Hash(k, c4, c8 & 0xFFFF),
             ContextKind.WordPair => Hash(k, s.Word0 ^ (s.Word1 * Mul3), c1),
             ContextKind.Word => s.Word0 != 0 ? Hash(k, s.Word0, 0) : Hash(k, s.Word1, c1 | 0x100),
-            ContextKind.Column => Hash(k, Above(), c1),
+            ContextKind.Column => Hash(k, Above(ref s, pos), c1),
             ContextKind.Indent => Hash(k, (uint)Math.Min(s.Indent, 255) | ((uint)s.LineFirst << 8), c1 | ((s.InIndent ? 1u : 0u) << 8)),
             ContextKind.Bracket => Hash(k, (s.Brackets & 0xFF) | ((uint)Math.Min(s.Depth, 63) << 8), c1),
             ContextKind.Key => Hash(k, s.Key ^ ((uint)Math.Min(s.Depth, 63) * Mul1), s.InString ? c1 | 0x100 : c1),
@@ -480,10 +511,48 @@ internal sealed class ContextMixModel : ISymbolModel
     }
 
     // The byte in the same column of the previous line, or 0 past its end.
-    private uint Above()
+    private uint Above(ref TextState s, int pos)
     {
-        int column = _pos - _text.LineStart;
-        int previousLength = _text.LineStart - _text.PreviousLineStart;
-        return column < previousLength ? _history[_text.PreviousLineStart + column] : 0u;
+        int column = pos - s.LineStart;
+        int previousLength = s.LineStart - s.PreviousLineStart;
+        int index = s.PreviousLineStart + column;
+
+        // index < LineStart <= pos always holds for the real state; the check only guards the look-ahead.
+        return column < previousLength && index < _pos ? _history[index] : 0u;
+    }
+
+    // Starts loading the two groups the second nibble may use, one bit before it is known.
+    private void PrefetchSecondNibble()
+    {
+        uint nibble = (uint)_c0 << 1;
+        for (int i = 0; i < _hash.Length; i++)
+        {
+            Prefetch(Finalize(_hash[i] + (nibble * Mul2)));
+            Prefetch(Finalize(_hash[i] + ((nibble | 1) * Mul2)));
+        }
+    }
+
+    // Starts loading the groups (and the match slot) each possible next byte will use, one bit before it is known.
+    private void PrefetchNextByte()
+    {
+        if (!Sse.IsSupported)
+        {
+            return;
+        }
+
+        for (int bit = 0; bit < 2; bit++)
+        {
+            byte c = (byte)((_c0 << 1) | bit);
+            uint c8 = (_c8 << 8) | (_c4 >> 24);
+            uint c4 = (_c4 << 8) | c;
+            TextState text = _text;
+            text.Update(c, _pos + 1, _preset.WordDigits);
+            for (int i = 0; i < _kinds.Length; i++)
+            {
+                Prefetch(ContextHash(_kinds[i], c4, c8, ref text, _pos + 1));
+            }
+
+            _match.Prefetch(_pos + 1, c4, c8);
+        }
     }
 }

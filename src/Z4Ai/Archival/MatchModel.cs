@@ -1,4 +1,6 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics.X86;
 
 namespace Z4Ai.Archival;
 
@@ -62,6 +64,15 @@ internal sealed class MatchModel
     /// <summary>Stops following the match for the rest of the byte (a predicted bit was wrong).</summary>
     public void Break() => _length = 0;
 
+    /// <summary>Starts loading the table entry <see cref="Update"/> will read at <paramref name="position"/>; a hint only.</summary>
+    public unsafe void Prefetch(int position, uint last4, uint before4)
+    {
+        if (Sse.IsSupported && position >= _minLength)
+        {
+            Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_table), Slot(last4, before4))));
+        }
+    }
+
     /// <summary>Accounts for the byte just appended at <c>history[position - 1]</c>.</summary>
     /// <param name="history">The bytes so far.</param>
     /// <param name="position">The number of bytes so far.</param>
@@ -88,16 +99,7 @@ internal sealed class MatchModel
             return;
         }
 
-        // A hash of exactly the last minLength (at most 8) bytes.
-        ulong window = ((ulong)before4 << 32) | last4;
-        if (_minLength < 8)
-        {
-            window &= (1UL << (_minLength * 8)) - 1;
-        }
-
-        ulong mixed = (window + (ulong)_minLength) * 0x9E3779B97F4A7C15UL;
-        uint h = (uint)(mixed >> 32);
-        int slot = (int)((h ^ (h >> 15)) & (uint)_mask);
+        int slot = Slot(last4, before4);
         if (_length == 0)
         {
             int candidate = _table[slot];
@@ -119,5 +121,20 @@ internal sealed class MatchModel
 
         _table[slot] = position;
         _predicted = _length > 0 ? history[_ptr] : 0;
+    }
+
+    // The table slot of a hash of exactly the last minLength (at most 8) bytes.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private int Slot(uint last4, uint before4)
+    {
+        ulong window = ((ulong)before4 << 32) | last4;
+        if (_minLength < 8)
+        {
+            window &= (1UL << (_minLength * 8)) - 1;
+        }
+
+        ulong mixed = (window + (ulong)_minLength) * 0x9E3779B97F4A7C15UL;
+        uint h = (uint)(mixed >> 32);
+        return (int)((h ^ (h >> 15)) & (uint)_mask);
     }
 }
