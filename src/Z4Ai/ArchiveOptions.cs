@@ -87,7 +87,7 @@ public sealed class ArchiveOptions
     /// The context-mixing model version encoders write (the newest by default); older versions stay available so
     /// tests can reproduce archives written before a model change.
     /// </summary>
-    internal byte ModelVersion { get; init; } = ContextMixModel.LatestVersion;
+    internal byte ModelVersion { get; init; } = ContextMixModel.DefaultVersion;
 
     /// <summary>
     /// The most bytes a decoder will produce from one archive (default: no limit beyond the largest array for the

@@ -5,10 +5,12 @@ using System.Runtime.Intrinsics.X86;
 namespace Z4Ai.Archival;
 
 /// <summary>
-/// The archival context-mixing model (model id 1, versions 1 and 2): order-0 and order-1 direct contexts, a preset's
+/// The archival context-mixing model (model id 1, versions 1 to 3): order-0 and order-1 direct contexts, a preset's
 /// hashed contexts (orders 2 to 6, words, columns, indentation, brackets, keys, sparse bytes), a match model, three gated
 /// mixers averaged in the stretched domain, and an adaptive probability map. Integer arithmetic only. Version 2 is
-/// version 1 plus a word-pair context for the text presets; the version only selects the preset's context list.
+/// version 1 plus a word-pair context for the text presets. Version 3 is version 2 plus a second match model that
+/// follows the most recent occurrence of the last two bytes (two more mixer inputs) and a fourth mixer selected by
+/// the byte two back and the bit position.
 /// </summary>
 /// <remarks>
 /// <para>Hashed contexts live in one table of 16-byte slots: a check byte and the 15 bit-history states of a
@@ -26,11 +28,20 @@ internal sealed class ContextMixModel : ISymbolModel
     /// <summary>The model id recorded in frames.</summary>
     public const byte ModelId = 1;
 
-    /// <summary>The model version recorded in frames; any change to predictions requires a new version.</summary>
+    /// <summary>The first model version; any change to predictions requires a new version.</summary>
     public const byte ModelVersion = 1;
 
     /// <summary>The newest model version, which encoders write by default.</summary>
-    public const byte LatestVersion = 2;
+    public const byte LatestVersion = 3;
+
+    /// <summary>The version encoders write unless told otherwise.</summary>
+    public const byte DefaultVersion = 2;
+
+    // Version 3's second match model follows matches from this length on.
+    private const int ShortMatchMinLength = 2;
+
+    // Its table: at most 2^16 entries, enough for every pair of bytes, and small enough to stay in cache.
+    private const int ShortMatchBits = 16;
 
     private const uint Mul1 = 0x9E3779B1u;
     private const uint Mul2 = 0x85EBCA77u;
@@ -67,11 +78,19 @@ internal sealed class ContextMixModel : ISymbolModel
     private readonly uint[] _matchSm;
     private int _matchSmIndex;
 
+    // Version 3: a second match model following the most recent occurrence of the last two bytes.
+    private readonly MatchModel? _shortMatch;
+    private readonly uint[] _shortMatchSm;
+    private int _shortMatchSmIndex = -1;
+
     private readonly short[] _inputs;
     private readonly Mixer _mixer0;
     private readonly Mixer _mixer1;
     private readonly Mixer _mixer2;
     private readonly Apm _apm;
+
+    // Version 3: a fourth mixer whose weight set is chosen by the byte two back and the bit position.
+    private readonly Mixer? _mixer3;
 
     private byte[] _history;
     private int _pos;
@@ -108,12 +127,24 @@ internal sealed class ContextMixModel : ISymbolModel
         _matchSm = new uint[64];
         _matchSm.AsSpan().Fill(1u << 31);
 
-        int inputCount = _contexts + 3;
+        _shortMatchSm = new uint[64];
+        _shortMatchSm.AsSpan().Fill(1u << 31);
+        if (version >= 3)
+        {
+            _shortMatch = new MatchModel(Math.Min(settings.MatchBits, ShortMatchBits), ShortMatchMinLength);
+        }
+
+        int inputCount = _contexts + (version >= 3 ? 5 : 3);
         _inputs = new short[Mixer.PadInputs(inputCount)];
         int initial = (1 << 14) / inputCount;
         _mixer0 = new Mixer(_inputs, 256, _preset.MixerRate, initial);
         _mixer1 = new Mixer(_inputs, 256, _preset.MixerRate, initial);
         _mixer2 = new Mixer(_inputs, 1024, _preset.MixerRate, initial);
+        if (version >= 3)
+        {
+            _mixer3 = new Mixer(_inputs, 2048, _preset.MixerRate, initial);
+        }
+
         _apm = new Apm(65536, 7);
 
         _history = new byte[Math.Max(256, historyCapacity)];
@@ -141,12 +172,16 @@ internal sealed class ContextMixModel : ISymbolModel
         _slot = (int[])o._slot.Clone();
         _match = o._match.Clone();
         _matchSm = (uint[])o._matchSm.Clone();
+        _shortMatch = o._shortMatch?.Clone();
+        _shortMatchSm = (uint[])o._shortMatchSm.Clone();
+        _shortMatchSmIndex = o._shortMatchSmIndex;
         _matchSmIndex = o._matchSmIndex;
         _inputs = (short[])o._inputs.Clone();
         _mixer0 = o._mixer0.CloneOver(_inputs);
         _mixer1 = o._mixer1.CloneOver(_inputs);
         _mixer2 = o._mixer2.CloneOver(_inputs);
         _apm = o._apm.Clone();
+        _mixer3 = o._mixer3?.CloneOver(_inputs);
         _history = (byte[])o._history.Clone();
         _pos = o._pos;
         _c0 = o._c0;
@@ -197,47 +232,35 @@ internal sealed class ContextMixModel : ISymbolModel
             Unsafe.Add(ref inputs, i) = (short)Logistic.Stretch((int)(Unsafe.Add(ref sm, index) >> 20));
         }
 
-        // The match model: the expected bit (1 or 2 for 0 or 1) while the partial byte agrees with the match.
-        int expected = 0;
-        if (_match.Length > 0)
-        {
-            int predicted = _match.PredictedByte | 256;
-            if (predicted >> (8 - _bitPos) == _c0)
-            {
-                expected = ((predicted >> (7 - _bitPos)) & 1) + 1;
-            }
-            else
-            {
-                _match.Break();
-            }
-        }
-
+        int expected = MatchInputs(_match, _matchSm, ref _matchSmIndex, ref Unsafe.Add(ref inputs, contexts));
         int matchContext = 0;
         if (expected != 0)
         {
-            int bucket = MatchModel.Bucket(_match.Length);
-            _matchSmIndex = (bucket << 1) | (expected - 1);
-            Unsafe.Add(ref inputs, contexts) = (short)Logistic.Stretch((int)(_matchSm[_matchSmIndex] >> 20));
-            int strength = Math.Min(_match.Length, 31) << 6;
-            Unsafe.Add(ref inputs, contexts + 1) = (short)(expected == 2 ? strength : -strength);
-            matchContext = 1 + (Math.Min(bucket >> 2, 6) << 1) + (expected - 1);
-        }
-        else
-        {
-            _matchSmIndex = -1;
-            Unsafe.Add(ref inputs, contexts) = 0;
-            Unsafe.Add(ref inputs, contexts + 1) = 0;
+            matchContext = 1 + (Math.Min(MatchModel.Bucket(_match.Length) >> 2, 6) << 1) + (expected - 1);
         }
 
         Unsafe.Add(ref inputs, contexts + 2) = 256;
+        if (_shortMatch is not null)
+        {
+            MatchInputs(_shortMatch, _shortMatchSm, ref _shortMatchSmIndex, ref Unsafe.Add(ref inputs, contexts + 3));
+        }
 
         int c1 = (int)(_c4 & 0xFF);
         int s0 = _mixer0.Mix(_c0);
         int s1 = _mixer1.Mix((Math.Min(known, 15) << 4) | matchContext);
         int s2 = _mixer2.Mix((c1 << 2) | (_bitPos >> 1));
+        int pm;
+        if (_mixer3 is not null)
+        {
+            int s3 = _mixer3.Mix((int)(((_c4 >> 8) & 0xFF) << 3) | _bitPos);
+            pm = Logistic.Squash((s0 + s1 + s2 + s3) >> 2);
+        }
+        else
+        {
+            // The mixers are averaged in the stretched domain (a learned final mixer gained nothing).
+            pm = Logistic.Squash(((s0 + s1 + s2) * 21845) >> 16);
+        }
 
-        // The three mixers are averaged in the stretched domain (a learned final mixer gained nothing).
-        int pm = Logistic.Squash(((s0 + s1 + s2) * 21845) >> 16);
         int pa = _apm.Refine(pm, _c0 | (c1 << 8));
         return Math.Clamp((pm + (pa * 3) + 2) >> 2, 1, 4095);
     }
@@ -262,10 +285,16 @@ internal sealed class ContextMixModel : ISymbolModel
             UpdateState(ref _matchSm[_matchSmIndex], bit, 1023);
         }
 
+        if (_shortMatchSmIndex >= 0)
+        {
+            UpdateState(ref _shortMatchSm[_shortMatchSmIndex], bit, 1023);
+        }
+
         _mixer0.Update(bit);
         _mixer1.Update(bit);
         _mixer2.Update(bit);
         _apm.Update(bit);
+        _mixer3?.Update(bit);
 
         _c0 = (_c0 << 1) | bit;
         _bitPos++;
@@ -316,6 +345,43 @@ internal sealed class ContextMixModel : ISymbolModel
         byte[] array = GC.AllocateArray<byte>(length + 64, pinned: true);
         nuint address = (nuint)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(array));
         return (array, (int)((64 - (address & 63)) & 63));
+    }
+
+    // Sets the two inputs of a match model at input (learned confidence, signed strength), or zeros without an
+    // expected bit; returns the expected bit plus 1, or 0.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private int MatchInputs(MatchModel match, uint[] stateMap, ref int smIndex, ref short input)
+    {
+        // The expected bit (1 or 2 for 0 or 1) while the partial byte agrees with the match.
+        int expected = 0;
+        if (match.Length > 0)
+        {
+            int predicted = match.PredictedByte | 256;
+            if (predicted >> (8 - _bitPos) == _c0)
+            {
+                expected = ((predicted >> (7 - _bitPos)) & 1) + 1;
+            }
+            else
+            {
+                match.Break();
+            }
+        }
+
+        if (expected != 0)
+        {
+            smIndex = (MatchModel.Bucket(match.Length) << 1) | (expected - 1);
+            input = (short)Logistic.Stretch((int)(stateMap[smIndex] >> 20));
+            int strength = Math.Min(match.Length, 31) << 6;
+            Unsafe.Add(ref input, 1) = (short)(expected == 2 ? strength : -strength);
+        }
+        else
+        {
+            smIndex = -1;
+            input = 0;
+            Unsafe.Add(ref input, 1) = 0;
+        }
+
+        return expected;
     }
 
     private static uint[] BuildStateMaps(int contexts)
@@ -450,6 +516,7 @@ internal sealed class ContextMixModel : ISymbolModel
         if (_pos > 0)
         {
             _match.Update(_history, _pos, _c4, _c8);
+            _shortMatch?.Update(_history, _pos, _c4, _c8);
         }
 
         for (int i = 0; i < _kinds.Length; i++)
@@ -553,6 +620,7 @@ internal sealed class ContextMixModel : ISymbolModel
             }
 
             _match.Prefetch(_pos + 1, c4, c8);
+            _shortMatch?.Prefetch(_pos + 1, c4, c8);
         }
     }
 }

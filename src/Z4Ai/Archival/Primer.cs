@@ -59,7 +59,7 @@ internal sealed class Primer
     /// or null when the preset has none: the newest version of the preset's primer, or its version 1 for model
     /// version 1 (so archives written before model version 2 can be reproduced byte for byte).
     /// </summary>
-    public static Primer? ForPreset(ArchivePreset preset, byte modelVersion = ContextMixModel.LatestVersion)
+    public static Primer? ForPreset(ArchivePreset preset, byte modelVersion = ContextMixModel.DefaultVersion)
     {
         Primer? best = null;
         foreach (Primer primer in Known)

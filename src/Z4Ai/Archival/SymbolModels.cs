@@ -10,7 +10,7 @@ namespace Z4Ai.Archival;
 internal static class SymbolModels
 {
     /// <summary>The models this library can build, for error messages.</summary>
-    public const string KnownModels = "context-mix v1 and v2 (id 1), order-2 v1 (id 2)";
+    public const string KnownModels = "context-mix v1 to v3 (id 1), order-2 v1 (id 2)";
 
     /// <summary>A short name for a descriptor: e.g. <c>context-mix v1 (prose)</c>.</summary>
     public static string Describe(ModelDescriptor descriptor) => descriptor.Id switch
@@ -63,7 +63,7 @@ internal static class SymbolModels
 
     /// <summary>The descriptor of the context-mixing model with <paramref name="settings"/>.</summary>
     /// <param name="settings">The preset and table sizes.</param>
-    /// <param name="version">The model version (1 or 2).</param>
+    /// <param name="version">The model version (1 to 3).</param>
     public static ModelDescriptor ContextMix(ContextMixSettings settings, byte version)
     {
         byte[] bytes = new byte[ContextMixSettings.Length];

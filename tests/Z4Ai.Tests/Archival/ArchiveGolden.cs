@@ -1,7 +1,7 @@
 namespace Z4Ai.Tests.Archival;
 
 /// <summary>
-/// Pinned values of archive format version 1 with context-mix models v1 and v2. Never regenerate these to make a
+/// Pinned values of archive format version 1 with context-mix models v1 to v3. Never regenerate these to make a
 /// failing test pass: a mismatch means archives written earlier would no longer decode, so the model or primer
 /// version must change instead.
 /// </summary>
@@ -15,7 +15,8 @@ internal static class ArchiveGolden
     // Frame 0: prose, primed, one model block. Frame 1: JSON without a primer in two blocks. Frame 2: code, primed.
     // Frame 3: 40 pseudo-random bytes, stored (no model, no primer in the header). Frames 0 to 2 name model v1 and
     // primer v1 (written before model version 2). Frames 4 to 6: the inputs of frames 0 to 2 with model v2 (prose
-    // primed with prose-v2, JSON without a primer in two blocks, code primed with code-v1).
+    // primed with prose-v2, JSON without a primer in two blocks, code primed with code-v1). Frames 7 to 9: the same
+    // inputs and options with model v3.
     public static readonly (byte[] Input, ArchiveOptions Options, string Hex)[] Frames =
     [
         (ArchiveTestData.Utf8(ArchiveTestData.Prose), new ArchiveOptions { Preset = ArchivePreset.Prose, ModelVersion = 1 },
@@ -49,6 +50,20 @@ internal static class ArchiveGolden
         (ArchiveTestData.Utf8(ArchiveTestData.Code), new ArchiveOptions { Preset = ArchivePreset.Code },
             "5a34415201010203021711020121183479ea13a08de01c9427784593dbe12d59f0b9e490cf0ae5aa6a23aef79b5d035d0d00"
             + "3598365860d367ea332e7b28005df25defb7cd3b03c23ffafd832437a3f62b4586eeb4e4f1c3b0c6222d4dbcc218"),
+        (ArchiveTestData.Utf8(ArchiveTestData.Prose), new ArchiveOptions { Preset = ArchivePreset.Prose, ModelVersion = 3 },
+            "5a344152010103030118120102a8001663d091f2ae6d8f8da5ffcac7be372f8c3e42dff455c06bbb6c8216a2f9bf0103bf01"
+            + "29085bd87e5be34fa598dcaaf51266c3fc2334304bd1f08bea25cf5b6b40524a7ec61300c813548782e900bf014ecc8670ca"
+            + "a7e6d2b44c96a341bacbf83681f028164bd4c2927aec256c1a854c"),
+        (ArchiveTestData.Repeat(ArchiveTestData.Json, 2), new ArchiveOptions { Preset = ArchivePreset.Json, UsePrimer = false, BlockSize = 200, ModelVersion = 3 },
+            "5a3441520101030303100c00c80103c8017d89b754b6d4b2418025872f2cd3a34910167ebd61817fc89b1caf48111d35bc56"
+            + "dd93770458d13c6187e112ce31d9415397d99c9f21096d614d3b51dade669156bcab1b921cb382371d6f4e43d8809a40ac1e"
+            + "d17aadfa65c71bcd0efb57da73e1b9f0cea40b23149fa13197f68cfb506fc8a6cc9855794865461ef1cc38037a58cefcb01f"
+            + "35eba677869169bae258f3edb25906e3e911c1cab93b53dd3303279ce209f48ca098bc31a309c7c9f9c1d440a4bd36230c4f"
+            + "b1a14c3b385960b3cf67e3fe7e39cc28098b28c0eb9683f3be10480d34bcb3e7e86400c202eb561ffb882d09be1ae976708d"
+            + "245f87232e3ca524dc9a52a67d402e6bb1cd22"),
+        (ArchiveTestData.Utf8(ArchiveTestData.Code), new ArchiveOptions { Preset = ArchivePreset.Code, ModelVersion = 3 },
+            "5a34415201010303021711020121183479ea13a08de01c9427784593dbe12d59f0b9e490cf0ae5aa6a23aef79b5d035d0d00"
+            + "2d8fbaf5bea3f711c6cdd749005df25defb7cd3b03c23ffafd832437a3f62b4586eeb4e4f1c3b0c6222d4dbcc218"),
     ];
 
     public const string SymbolHex =

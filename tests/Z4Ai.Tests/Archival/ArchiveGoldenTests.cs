@@ -10,14 +10,14 @@ namespace Z4Ai.Tests.Archival;
 public class ArchiveGoldenTests
 {
     [Test]
-    public void Decompress_GoldenArchives_RestoreTheirInputs([Values(0, 1, 2, 3, 4, 5, 6)] int index)
+    public void Decompress_GoldenArchives_RestoreTheirInputs([Values(0, 1, 2, 3, 4, 5, 6, 7, 8, 9)] int index)
     {
         (byte[] input, ArchiveOptions _, string hex) = ArchiveGolden.Frames[index];
         Assert.That(ArchiveCodec.Decompress(Convert.FromHexString(hex)), Is.EqualTo(input));
     }
 
     [Test]
-    public void Compress_GoldenInputs_WriteTheGoldenBytes([Values(0, 1, 2, 3, 4, 5, 6)] int index)
+    public void Compress_GoldenInputs_WriteTheGoldenBytes([Values(0, 1, 2, 3, 4, 5, 6, 7, 8, 9)] int index)
     {
         (byte[] input, ArchiveOptions options, string hex) = ArchiveGolden.Frames[index];
         Assert.That(Convert.ToHexStringLower(ArchiveCodec.Compress(input, options)), Is.EqualTo(hex));

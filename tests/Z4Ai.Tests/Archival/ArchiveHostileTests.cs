@@ -145,12 +145,12 @@ public class ArchiveHostileTests
     public void Decompress_UnknownModelVersion_ThrowsUnsupportedVersionNamingIt()
     {
         byte[] forged = (byte[])Sample.Clone();
-        forged[6] = 3;
+        forged[6] = ContextMixModel.LatestVersion + 1;
         var ex = Assert.Throws<Z4AiFormatException>(() => ArchiveCodec.Decompress(forged));
         Assert.Multiple(() =>
         {
             Assert.That(ex!.Kind, Is.EqualTo(Z4AiErrorKind.UnsupportedVersion));
-            Assert.That(ex.Message, Does.Contain("model id 1 version 3"));
+            Assert.That(ex.Message, Does.Contain($"model id 1 version {ContextMixModel.LatestVersion + 1}"));
         });
     }
 
