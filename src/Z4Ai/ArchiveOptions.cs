@@ -84,8 +84,9 @@ public sealed class ArchiveOptions
     }
 
     /// <summary>
-    /// The context-mixing model version encoders write (the newest by default); older versions stay available so
-    /// tests can reproduce archives written before a model change.
+    /// The context-mixing model version encoders write (<see cref="ContextMixModel.DefaultVersion"/> by default):
+    /// older versions stay available so tests can reproduce archives written before a model change, and a newer
+    /// one (<see cref="ContextMixModel.LatestVersion"/>) can be chosen before it becomes the default.
     /// </summary>
     internal byte ModelVersion { get; init; } = ContextMixModel.DefaultVersion;
 

@@ -8,7 +8,8 @@ namespace Z4Ai.Benchmarks.Archival;
 /// The archival tier's ratio and speed table: prose, Python (and C# when the machine has enough of it) and JSON at
 /// 10 KB, 100 KB and 1 MB, taken from text installed on this machine, against <c>xz -9e</c>, <c>zstd -19</c> and
 /// <c>zstd -19 -D primer</c> (the same primer as a raw dictionary), all in the same run. Run with
-/// <c>dotnet run -c Release --project bench/Z4Ai.Benchmarks -- archive-corpus [--sizes 10K,100K,1M] [--reps N] [--only prose,json]</c>.
+/// <c>dotnet run -c Release --project bench/Z4Ai.Benchmarks -- archive-corpus [--sizes 10K,100K,1M] [--reps N] [--only prose,json]
+/// [--model-version 1|2|3]</c> (default: the encoders' default model version).
 /// Quick modes: <c>--sizes-only 10K,100K,1M [--model-version 1|2] [--only prose]</c> prints Z4Ai's primed sizes alone (and a
 /// digest of each archive, to check that a speed change keeps every output byte), and
 /// <c>--speed prose [--reps N]</c> times model versions 2 and 3 alone (CPU time) on 1 MB of one corpus.
@@ -30,7 +31,7 @@ public static class ArchiveCorpus
         string? only = null;
         string? speed = null;
         string? sizesOnly = null;
-        byte modelVersion = ContextMixModel.LatestVersion;
+        byte modelVersion = ContextMixModel.DefaultVersion;
         for (int i = 0; i + 1 < args.Length; i++)
         {
             if (args[i] == "--speed")
@@ -71,6 +72,7 @@ public static class ArchiveCorpus
 
         int largest = sizes.Max();
         Console.WriteLine($"machine: {Environment.ProcessorCount} cores, {System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture}, .NET {Environment.Version}, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}");
+        Console.WriteLine($"context-mix model version {modelVersion}");
         Console.WriteLine($"tools: {Version("xz", "--version")}; {Version("zstd", "--version")}{(HasTool("zpaq") ? "; zpaq (-method 5)" : string.Empty)}");
         Console.WriteLine();
 
@@ -95,7 +97,7 @@ public static class ArchiveCorpus
         {
             foreach ((string name, ArchivePreset preset, byte[] all) in corpora)
             {
-                Primer primer = Primer.ForPreset(preset)!;
+                Primer primer = Primer.ForPreset(preset, modelVersion)!;
                 string primerPath = Path.Combine(temp, primer.FullName + ".txt");
                 File.WriteAllBytes(primerPath, primer.Bytes.ToArray());
                 foreach (int size in sizes)
@@ -113,11 +115,11 @@ public static class ArchiveCorpus
                     long zstdDict = External("zstd", $"-19 -q -c -D \"{primerPath}\" \"{input}\"");
                     long zpaqSize = zpaq ? Zpaq(input, temp) : 0;
 
-                    byte[] plain = ArchiveCodec.Compress(data, new ArchiveOptions { Preset = preset, UsePrimer = false });
-                    (byte[] primed, double archiveEncode, _) = Timed(data, new ArchiveOptions { Preset = preset }, reps);
+                    byte[] plain = ArchiveCodec.Compress(data, new ArchiveOptions { Preset = preset, UsePrimer = false, ModelVersion = modelVersion });
+                    (byte[] primed, double archiveEncode, _) = Timed(data, new ArchiveOptions { Preset = preset, ModelVersion = modelVersion }, reps);
 
                     // The model alone: zstd not tried (the archive above also runs zstd -19 on every block).
-                    (_, double encode, double decode) = Timed(data, new ArchiveOptions { Preset = preset, ZstdLevel = 0 }, reps);
+                    (_, double encode, double decode) = Timed(data, new ArchiveOptions { Preset = preset, ZstdLevel = 0, ModelVersion = modelVersion }, reps);
                     Console.WriteLine(
                         $"| {name} | {Size(size)} | {xz} | {zstd} | {zstdDict} |" + (zpaq ? $" {zpaqSize} |" : string.Empty)
                         + $" {plain.Length} | {primed.Length} | {(double)xz / plain.Length:0.000}x | {(double)xz / primed.Length:0.000}x"
