@@ -210,7 +210,7 @@ internal static class SparseDelta
     }
 
     /// <summary>Lane arithmetic on values held in a <see cref="ulong"/>, for any of the lane widths.</summary>
-    private readonly struct Lanes
+    internal readonly struct Lanes
     {
         private readonly ulong _mask;
         private readonly ulong _sign;
