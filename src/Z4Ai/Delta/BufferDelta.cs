@@ -20,7 +20,9 @@ namespace Z4Ai.Delta;
 /// <see cref="DeltaChunkReader"/>). Chunk <c>i</c> covers target bytes <c>[i * chunkSize, min((i + 1) * chunkSize,
 /// targetLength))</c> and is compared with the reference bytes at the same offsets. The encoder keeps, per chunk,
 /// the smallest of: Copy (the chunk equals the reference there; nothing stored), Xor, Subtract, and Scratch (the
-/// chunk alone), each non-copy candidate coded by <see cref="TensorCodec"/>. Below <see cref="CompressionEffort.Max"/>
+/// chunk alone), each coded by <see cref="TensorCodec"/>, and, when at most half the elements changed, SparseBlock
+/// (<see cref="SparseBlockDelta"/>); the range-coded Sparse mode (<see cref="SparseDelta"/>), which decodes several
+/// times slower, replaces that choice only as <see cref="KeepSlowSparse"/> allows. Below <see cref="CompressionEffort.Max"/>
 /// only the one of Xor and Subtract that <see cref="DeltaEstimator"/> favours is coded; Scratch is always coded, so
 /// a delta is never larger than the chunks compressed alone plus <see cref="MaxChunkOverhead"/> each. A chunk that runs past the reference's
 /// end is transformed over the overlapping bytes only; its remaining bytes go into the transformed buffer unchanged.

@@ -34,6 +34,34 @@ public class SparseBlockDeltaTests
         (2, true, DType.F16), (4, false, DType.U32), (4, true, DType.F32), (8, false, DType.I64), (8, true, DType.F64),
     ];
 
+    // BF16, 512 elements, chunk size 1024, reference = GaussianBf16(512, 0.02, seed 41), target = every even element
+    // moved by a step of 1 to 3 either way (AlternateSteps, seed 42), effort Fast: one SparseBlock chunk whose
+    // positions are a bitmap (flags bit 1). Pinned when the bitmap option was added: never regenerate it.
+    private const string BitmapGoldenHex =
+        "5a344144010e8008800879cd63857fda3b18ff084f86e5879ddc15eecd57c7042eaa14b87421245240ca8008ac563d80fe047100113feb"
+        + "b4a1db51c428b710e4f2ecb7d1fd95015ec292031b05800180020802135005000000010000000100000001000000010000650450a0aa2a"
+        + "138e06003d9a000184f00600df118101010474fe020c52a7e5fb6b42d4167c4a68f078d8cd197047b2aeb3e0b98f9dacc0219637caff2a"
+        + "8c34b1b6e33f0701186759137554ecdac2e921106b0c21997dbd5409acb20b8cce008a007100e2007f00";
+
+    private static byte[] BitmapReference() => DeltaTestData.GaussianBf16(512, 0.02f, seed: 41);
+
+    private static byte[] BitmapTarget()
+    {
+        byte[] current = BitmapReference();
+        var random = new Random(42);
+        for (int i = 0; i < current.Length / 2; i += 2)
+        {
+            ushort bits = System.Buffers.Binary.BinaryPrimitives.ReadUInt16LittleEndian(current.AsSpan(i * 2));
+            int step = random.Next(1, 4) * (random.Next(2) == 0 ? 1 : -1);
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt16LittleEndian(current.AsSpan(i * 2), (ushort)(bits + step));
+        }
+
+        return current;
+    }
+
+    private static byte[] BitmapDelta() =>
+        DeltaCodec.Compress(BitmapTarget(), BitmapReference(), DType.BF16, new DeltaOptions { ChunkSize = 1024, Effort = CompressionEffort.Fast });
+
     private static byte[] GoldenReference() => DeltaTestData.NudgedBf16(2048, 0.02f, 0.4, seed: 31).Reference;
 
     private static byte[] GoldenTarget() => DeltaTestData.NudgedBf16(2048, 0.02f, 0.4, seed: 31).Current;
@@ -178,6 +206,32 @@ public class SparseBlockDeltaTests
         }).Check(Config.QuickThrowOnFailure.WithMaxTest(300));
     }
 
+    [TestCase(2, true, 0.3)]
+    [TestCase(4, true, 0.45)]
+    [TestCase(1, false, 0.4)]
+    [TestCase(8, false, 0.25)]
+    public void EncodeDecode_DenseChangesInALargeChunk_UsesTheBitmapAndRestoresEveryByte(int laneSize, bool ordered, double density)
+    {
+        var random = new Random(laneSize);
+        byte[] reference = new byte[(1 << 16) * laneSize];
+        random.NextBytes(reference);
+        byte[] current = (byte[])reference.Clone();
+        for (int i = 0; i < reference.Length / laneSize; i++)
+        {
+            if (random.NextDouble() < density)
+            {
+                current[i * laneSize] ^= (byte)random.Next(1, 4);
+            }
+        }
+
+        byte[] payload = EncodeDirect(current, reference, laneSize, ordered, out int changes);
+        int countLength = Z4Ai.Internal.VarInt.GetLength((ulong)changes);
+        Assert.That(payload[countLength + 1] & SparseBlockDelta.BitmapFlag, Is.EqualTo(SparseBlockDelta.BitmapFlag));
+        byte[] target = (byte[])reference.Clone();
+        SparseBlockDelta.Decode(payload, target, laneSize, ordered, 0);
+        Assert.That(target, Is.EqualTo(current));
+    }
+
     [Test]
     public void Encode_RoomSmallerThanThePayload_ReturnsMinusOne()
     {
@@ -268,6 +322,47 @@ public class SparseBlockDeltaTests
         byte[] delta = GoldenDelta();
         Assert.That(DeltaCodec.Inspect(delta).Chunks.Single().Mode, Is.EqualTo(DeltaChunkMode.SparseBlock));
         Assert.That(Convert.ToHexStringLower(delta), Is.EqualTo(GoldenHex));
+    }
+
+    [Test]
+    public void Compress_BitmapGoldenCase_WritesTheGoldenBytesWithTheBitmapFlag()
+    {
+        byte[] delta = BitmapDelta();
+        Assert.That(DeltaCodec.Inspect(delta).Chunks.Single().Mode, Is.EqualTo(DeltaChunkMode.SparseBlock));
+        (int payloadAt, int payloadLength) = Payload(delta);
+        int countLength = Z4Ai.Internal.VarInt.GetLength(new Z4Ai.Internal.SpanReader(delta.AsSpan(payloadAt, payloadLength)).ReadVarUInt64());
+        Assert.That(delta[payloadAt + countLength + 1] & SparseBlockDelta.BitmapFlag, Is.EqualTo(SparseBlockDelta.BitmapFlag));
+        Assert.That(Convert.ToHexStringLower(delta), Is.EqualTo(BitmapGoldenHex));
+    }
+
+    [Test]
+    public void Decompress_BitmapGoldenBytes_RebuildsTheTargetAndRejectsEveryTruncation()
+    {
+        byte[] delta = Convert.FromHexString(BitmapGoldenHex);
+        Assert.That(DeltaCodec.Decompress(delta, BitmapReference()), Is.EqualTo(BitmapTarget()));
+        for (int length = 0; length < delta.Length; length++)
+        {
+            byte[] truncated = delta[..length];
+            Assert.That(
+                () => DeltaCodec.Decompress(truncated, BitmapReference()),
+                Throws.InstanceOf<Z4AiFormatException>().Or.InstanceOf<Z4AiIntegrityException>(),
+                $"length {length}");
+        }
+    }
+
+    [Test]
+    public void DecodePayload_BitmapMarkingOneChangeTooManyOrTooFew_ThrowsCorruptFrame()
+    {
+        byte[] delta = Convert.FromHexString(BitmapGoldenHex);
+        (int payloadAt, int payloadLength) = Payload(delta);
+        byte[] payload = delta[payloadAt..(payloadAt + payloadLength)];
+        int count = (int)new Z4Ai.Internal.SpanReader(payload).ReadVarUInt64();
+        foreach (int lie in new[] { count - 1, count + 1 })
+        {
+            byte[] target = BitmapReference();
+            var ex = Assert.Throws<Z4AiFormatException>(() => SparseBlockDelta.Decode(Relabel(payload, lie), target, 2, true, 0))!;
+            Assert.That(ex.Kind, Is.EqualTo(Z4AiErrorKind.CorruptFrame));
+        }
     }
 
     [Test]
@@ -372,7 +467,8 @@ public class SparseBlockDeltaTests
     }
 
     [TestCase(9, 0)]
-    [TestCase(0, 2)]
+    [TestCase(0, 4)]
+    [TestCase(0, 128)]
     [TestCase(255, 255)]
     public void Decompress_BadClassShiftOrFlags_ThrowsCorruptFrame(int shift, int flags)
     {
