@@ -26,4 +26,11 @@ public enum DeltaChunkMode : byte
     /// positions and steps with adaptive binary models (docs/delta-format.md, section 1.5).
     /// </summary>
     Sparse = 4,
+
+    /// <summary>
+    /// As <see cref="Sparse"/>, the chunk is the reference's bytes with some elements changed, but the changes are
+    /// coded for decoding speed: static-table rANS over small token alphabets plus raw low bits
+    /// (docs/delta-format.md, section 1.6). A reader that predates it rejects the chunk as an unknown mode.
+    /// </summary>
+    SparseBlock = 5,
 }

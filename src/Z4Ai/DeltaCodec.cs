@@ -12,11 +12,14 @@ namespace Z4Ai;
 /// <remarks>
 /// <para>
 /// The current buffer is cut into chunks of <see cref="DeltaOptions.ChunkSize"/> bytes. Each chunk is compared
-/// with the reference's bytes at the same offset and stored in the smallest of five ways
+/// with the reference's bytes at the same offset and stored in one of six ways
 /// (<see cref="DeltaChunkMode"/>): Copy (identical, nothing stored), Xor (bit patterns XORed), Subtract
 /// (element-wise difference, zigzagged; floats are first mapped to order-preserving integers so a small step in
-/// value is a small number), Scratch (the chunk alone), or Sparse (only the changed elements: their positions as
-/// gaps and their Subtract values, range-coded with adaptive models). Scratch is always tried, so a delta is never
+/// value is a small number), Scratch (the chunk alone), Sparse (only the changed elements: their positions as
+/// gaps and their Subtract values, range-coded with adaptive models), or SparseBlock (the same changes coded with
+/// static-table rANS and raw bits, which decodes several times faster). The smallest is kept, except that Sparse is
+/// kept at <see cref="CompressionEffort.Default"/> only when it is more than 2% smaller than every other candidate
+/// and never at <see cref="CompressionEffort.Fast"/>. Scratch is always tried, so a delta is never
 /// larger than compressing the buffer on its own plus a few bytes per chunk and a header.
 /// The buffers may differ in length: chunks past the reference's end are stored from scratch.
 /// </para>
@@ -32,10 +35,11 @@ namespace Z4Ai;
 /// target length          varint
 /// target SHA-256         32 bytes
 /// ceil(target length / chunk size) chunk entries, in target order:
-///   mode                 u8: 0 Copy, 1 Xor, 2 Subtract, 3 Scratch, 4 Sparse
+///   mode                 u8: 0 Copy, 1 Xor, 2 Subtract, 3 Scratch, 4 Sparse, 5 SparseBlock
 ///   frame length         varint (absent for Copy)
 ///   frame                a tensor-codec frame (u8 codec id, varint raw length, payload) of the transformed chunk,
-///                        or for Sparse the change count and range-coded changes (docs/delta-format.md, 1.5)
+///                        or for Sparse the change count and range-coded changes (docs/delta-format.md, 1.5),
+///                        or for SparseBlock the change count, rANS-coded tokens and raw bits (1.6)
 /// </code>
 /// Chunk i covers target bytes [i * chunk size, min((i + 1) * chunk size, target length)). Xor and Subtract
 /// transform the chunk's first <c>overlap = min(length, max(0, reference length - offset))</c> bytes against the

@@ -80,5 +80,5 @@ public sealed class DeltaInfo
         $"Z4AD v{FormatVersion} {DType.GetName()}: {ReferenceLength} -> {TargetLength} bytes in {DeltaLength} "
         + $"({Chunks.Count} chunks of {ChunkSize}: {CountChunks(DeltaChunkMode.Copy)} copy, {CountChunks(DeltaChunkMode.Xor)} xor, "
         + $"{CountChunks(DeltaChunkMode.Subtract)} subtract, {CountChunks(DeltaChunkMode.Scratch)} scratch, "
-        + $"{CountChunks(DeltaChunkMode.Sparse)} sparse)";
+        + $"{CountChunks(DeltaChunkMode.Sparse)} sparse, {CountChunks(DeltaChunkMode.SparseBlock)} sparse-block)";
 }

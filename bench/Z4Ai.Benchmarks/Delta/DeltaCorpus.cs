@@ -15,7 +15,8 @@ namespace Z4Ai.Benchmarks.Delta;
 /// Ratio table for checkpoint deltas on synthetic consecutive checkpoints, then model-level deltas on the same
 /// checkpoints as files and on the real checkpoint pairs of the shared sample folder (<see cref="ModelDeltaCorpus"/>).
 /// Not BenchmarkDotNet: one timed pass per cell, so the whole run stays around a minute. Run with
-/// <c>dotnet run -c Release --project bench/Z4Ai.Benchmarks -- delta-corpus [--size-mib N] [--seed N] [--effort Fast|Default|Max] [--data DIR] [--large-mib N] [--rows PART,PART] [--synthetic-only | --real-only]</c>.
+/// <c>dotnet run -c Release --project bench/Z4Ai.Benchmarks -- delta-corpus [--size-mib N] [--seed N] [--effort Fast|Default|Max] [--data DIR] [--large-mib N] [--rows PART,PART] [--synthetic-only | --real-only] [--sparse-modes]</c>
+/// (<c>--sparse-modes</c> prints, instead of the ratio table, the Sparse and SparseBlock payloads side by side).
 /// </summary>
 /// <remarks>
 /// Weights are Gaussian (std 0.02, a typical initialisation scale). Sparse rows move the given fraction of BF16
@@ -39,8 +40,15 @@ public static class DeltaCorpus
         string? rows = null;
         bool syntheticOnly = false;
         bool realOnly = false;
+        bool sparseModes = false;
         for (int i = 0; i < args.Length; i++)
         {
+            if (args[i] == "--sparse-modes")
+            {
+                sparseModes = true;
+                continue;
+            }
+
             if (args[i] == "--synthetic-only")
             {
                 syntheticOnly = true;
@@ -104,8 +112,12 @@ public static class DeltaCorpus
         }
 
         byte[] reference = ToBf16(master);
-        Console.WriteLine($"| checkpoint step ({sizeMib} MiB unless named) | values changed | order-0 bound: bits per value, ratio | bound given the reference's exponent: bits per value, ratio | target alone | zstd -19 of XOR | xz -9 of XOR | **Z4Ai delta** | vs zstd -19 | of the order-0 bound | enc MB/s | dec MB/s (SHA-256 of reference and result): wall, per CPU-s | dec MB/s (SHA-256 of result only): wall, per CPU-s | dec MB/s serial (result only): wall, per CPU-s | delta modes |");
-        Console.WriteLine("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+        if (!sparseModes)
+        {
+            Console.WriteLine($"| checkpoint step ({sizeMib} MiB unless named) | values changed | order-0 bound: bits per value, ratio | bound given the reference's exponent: bits per value, ratio | target alone | zstd -19 of XOR | xz -9 of XOR | **Z4Ai delta** | vs zstd -19 | of the order-0 bound | enc MB/s | dec MB/s (SHA-256 of reference and result): wall, per CPU-s | dec MB/s (SHA-256 of result only): wall, per CPU-s | dec MB/s serial (result only): wall, per CPU-s | delta modes |");
+            Console.WriteLine("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+        }
+
         var checkpoints = new List<(string Name, byte[] Current, byte[] Reference, DType DType)>();
         foreach (double fraction in new[] { 0.01, 0.05, 0.20 })
         {
@@ -146,10 +158,16 @@ public static class DeltaCorpus
         {
             // --rows keeps the rows whose name contains one of its comma-separated parts (the data is generated the
             // same way whatever is kept, so a row's numbers do not depend on the filter).
-            if (rows is null || rows.Split(',').Any(part => name.Contains(part, StringComparison.OrdinalIgnoreCase)))
+            if (!sparseModes && (rows is null || rows.Split(',').Any(part => name.Contains(part, StringComparison.OrdinalIgnoreCase))))
             {
                 Row(name, current, basis, dtype, effort);
             }
+        }
+
+        if (sparseModes)
+        {
+            // Instead of the ratio table: the two sparse modes side by side on the selected rows.
+            SparseModeTable(checkpoints.Where(c => rows is null || rows.Split(',').Any(part => c.Name.Contains(part, StringComparison.OrdinalIgnoreCase))));
         }
 
         if (syntheticOnly)
@@ -398,11 +416,87 @@ public static class DeltaCorpus
         }
     }
 
-    private static (double Wall, double Cpu) TimeDecode(Action decode)
+    /// <summary>
+    /// The two sparse payloads side by side, per row: every 1 MiB chunk that either mode may store (at most half its
+    /// elements changed) coded by Sparse and by SparseBlock directly, their bytes, the effort levels' whole deltas, and
+    /// each mode's decode cost on one thread (copy of the reference chunk and patch, no hashing) as CPU nanoseconds per
+    /// change and MB per CPU-second (best of five passes over the row's chunks).
+    /// </summary>
+    private static void SparseModeTable(IEnumerable<(string Name, byte[] Current, byte[] Reference, DType DType)> checkpoints)
+    {
+        Console.WriteLine("| checkpoint step | changes | Sparse bytes | SparseBlock bytes | SparseBlock / Sparse | delta bytes: Fast, Default | Sparse decode: CPU ns per change, MB per CPU-s | SparseBlock decode: CPU ns per change, MB per CPU-s |");
+        Console.WriteLine("| --- | --- | --- | --- | --- | --- | --- | --- |");
+        const int ChunkSize = DeltaOptions.DefaultChunkSize;
+        foreach ((string name, byte[] current, byte[] reference, DType dtype) in checkpoints)
+        {
+            if (!DeltaLanes.TryGetSubtractLanes(dtype, out int laneSize, out bool ordered) || current.Length != reference.Length)
+            {
+                continue;
+            }
+
+            var sparse = new List<(int Offset, int Length, byte[] Payload)>();
+            var block = new List<(int Offset, int Length, byte[] Payload)>();
+            long changes = 0;
+            for (int offset = 0; offset < current.Length; offset += ChunkSize)
+            {
+                int length = Math.Min(ChunkSize, current.Length - offset);
+                ReadOnlySpan<byte> chunk = current.AsSpan(offset, length);
+                ReadOnlySpan<byte> basis = reference.AsSpan(offset, length);
+                int count = SparseDelta.CountChanges(chunk, basis, laneSize);
+                if (count == 0 || count > length / laneSize / BufferDelta.SparseMaxDensity)
+                {
+                    continue;
+                }
+
+                byte[] room = new byte[(length * 3) + 1024];
+                int written = SparseDelta.Encode(chunk, basis, laneSize, ordered, count, room);
+                sparse.Add((offset, length, room[..written]));
+                written = SparseBlockDelta.Encode(chunk, basis, laneSize, ordered, count, room);
+                block.Add((offset, length, room[..written]));
+                changes += count;
+            }
+
+            if (changes == 0)
+            {
+                Console.WriteLine($"| {name} | more than half of each chunk's elements changed: neither sparse mode applies | | | | | | |");
+                continue;
+            }
+
+            byte[] target = new byte[current.Length];
+            double sparseCpu = TimeDecode(() =>
+            {
+                foreach ((int offset, int length, byte[] payload) in sparse)
+                {
+                    reference.AsSpan(offset, length).CopyTo(target.AsSpan(offset, length));
+                    SparseDelta.Decode(payload, target.AsSpan(offset, length), laneSize, ordered, 0);
+                }
+            }, 5).Cpu;
+            double blockCpu = TimeDecode(() =>
+            {
+                foreach ((int offset, int length, byte[] payload) in block)
+                {
+                    reference.AsSpan(offset, length).CopyTo(target.AsSpan(offset, length));
+                    SparseBlockDelta.Decode(payload, target.AsSpan(offset, length), laneSize, ordered, 0);
+                }
+            }, 5).Cpu;
+            long covered = sparse.Sum(c => (long)c.Length);
+            long sparseBytes = sparse.Sum(c => (long)c.Payload.Length);
+            long blockBytes = block.Sum(c => (long)c.Payload.Length);
+            // Max is left out: it codes every candidate with the slowest entropy coder, minutes per row on a busy machine.
+            string efforts = string.Join(", ", new[] { CompressionEffort.Fast, CompressionEffort.Default }
+                .Select(e => DeltaCodec.Compress(current, reference, dtype, new DeltaOptions { Effort = e }).Length));
+            Console.WriteLine(
+                $"| {name} | {changes} | {sparseBytes} | {blockBytes} | {(double)blockBytes / sparseBytes:F3} | {efforts} "
+                + $"| {sparseCpu * 1e9 / changes:F1}, {covered / 1e6 / Math.Max(sparseCpu, 1e-6):F0} "
+                + $"| {blockCpu * 1e9 / changes:F1}, {covered / 1e6 / Math.Max(blockCpu, 1e-6):F0} |");
+        }
+    }
+
+    private static (double Wall, double Cpu) TimeDecode(Action decode, int passes = 3)
     {
         double wall = double.MaxValue;
         double cpuSeconds = double.MaxValue;
-        for (int i = 0; i < 3; i++)
+        for (int i = 0; i < passes; i++)
         {
             TimeSpan cpu = CpuTime();
             var sw = Stopwatch.StartNew();

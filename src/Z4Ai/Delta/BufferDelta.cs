@@ -20,7 +20,9 @@ namespace Z4Ai.Delta;
 /// <see cref="DeltaChunkReader"/>). Chunk <c>i</c> covers target bytes <c>[i * chunkSize, min((i + 1) * chunkSize,
 /// targetLength))</c> and is compared with the reference bytes at the same offsets. The encoder keeps, per chunk,
 /// the smallest of: Copy (the chunk equals the reference there; nothing stored), Xor, Subtract, and Scratch (the
-/// chunk alone), each non-copy candidate coded by <see cref="TensorCodec"/>. Below <see cref="CompressionEffort.Max"/>
+/// chunk alone), each coded by <see cref="TensorCodec"/>, and, when at most half the elements changed, SparseBlock
+/// (<see cref="SparseBlockDelta"/>); the range-coded Sparse mode (<see cref="SparseDelta"/>), which decodes several
+/// times slower, replaces that choice only as <see cref="KeepSlowSparse"/> allows. Below <see cref="CompressionEffort.Max"/>
 /// only the one of Xor and Subtract that <see cref="DeltaEstimator"/> favours is coded; Scratch is always coded, so
 /// a delta is never larger than the chunks compressed alone plus <see cref="MaxChunkOverhead"/> each. A chunk that runs past the reference's
 /// end is transformed over the overlapping bytes only; its remaining bytes go into the transformed buffer unchanged.
@@ -47,6 +49,12 @@ internal static class BufferDelta
     /// Subtract candidates: at that density they do not come close.
     /// </summary>
     internal const int SparseSkipRatio = 64;
+
+    /// <summary>
+    /// At <see cref="CompressionEffort.Default"/> the range-coded Sparse mode is kept only when every fast-decoding
+    /// candidate (SparseBlock, Xor, Subtract, Scratch) is more than this many percent larger.
+    /// </summary>
+    internal const int SlowSparseMarginPercent = 2;
 
     /// <summary>
     /// Encodes <paramref name="current"/> as a delta against <paramref name="reference"/> and appends the frame to
@@ -81,6 +89,7 @@ internal static class BufferDelta
         byte[] transformed = ArrayPool<byte>.Shared.Rent(bufferSize);
         using var best = new ArrayPoolBufferWriter<byte>(TensorCodec.GetMaxEncodedLength(bufferSize));
         using var candidate = new ArrayPoolBufferWriter<byte>(TensorCodec.GetMaxEncodedLength(bufferSize));
+        using var slow = new ArrayPoolBufferWriter<byte>(TensorCodec.GetMaxEncodedLength(bufferSize));
         try
         {
             for (int offset = 0; offset < current.Length; offset += chunkSize)
@@ -97,24 +106,41 @@ internal static class BufferDelta
                 best.Clear();
                 TensorCodec.Encode(chunk, dtype, effort, best);
                 DeltaChunkMode mode = DeltaChunkMode.Scratch;
+                int sparseLength = -1;
                 bool sparseWon = false;
                 if (canSubtract && overlap == length && SparseDelta.Supports(laneSize, length))
                 {
                     // Cheap to try (one scan plus work per change), and far smaller than any whole-chunk transform
-                    // when few elements changed. Dense changes are left to the plane-split codec, which decodes faster.
-                    int changes = SparseDelta.CountChanges(chunk, reference.Slice(offset, length), laneSize);
+                    // when few elements changed. More than half changed is left to the plane-split codec.
+                    ReadOnlySpan<byte> basis = reference.Slice(offset, length);
+                    int changes = SparseDelta.CountChanges(chunk, basis, laneSize);
                     if (changes <= length / laneSize / SparseMaxDensity)
                     {
                         candidate.Clear();
                         Span<byte> room = candidate.GetSpan(best.WrittenCount)[..best.WrittenCount];
-                        int written = SparseDelta.Encode(chunk, reference.Slice(offset, length), laneSize, ordered, changes, room);
+                        int written = SparseBlockDelta.Encode(chunk, basis, laneSize, ordered, changes, room);
                         if (written >= 0 && written < best.WrittenCount)
                         {
                             best.Clear();
                             best.Write(room[..written]);
-                            mode = DeltaChunkMode.Sparse;
-                            sparseWon = written <= length / SparseSkipRatio;
+                            mode = DeltaChunkMode.SparseBlock;
                         }
+
+                        if (effort != CompressionEffort.Fast)
+                        {
+                            // The range-coded Sparse mode is smaller by a few percent but decodes several times
+                            // slower; it is coded aside and kept only if it clears the margin at the end.
+                            slow.Clear();
+                            Span<byte> slowRoom = slow.GetSpan(best.WrittenCount)[..best.WrittenCount];
+                            sparseLength = SparseDelta.Encode(chunk, basis, laneSize, ordered, changes, slowRoom);
+                            if (sparseLength >= 0)
+                            {
+                                slow.Advance(sparseLength);
+                            }
+                        }
+
+                        int smallest = sparseLength >= 0 ? Math.Min(sparseLength, best.WrittenCount) : best.WrittenCount;
+                        sparseWon = smallest <= length / SparseSkipRatio;
                     }
                 }
 
@@ -153,6 +179,13 @@ internal static class BufferDelta
                     }
                 }
 
+                if (sparseLength >= 0 && KeepSlowSparse(sparseLength, best.WrittenCount, effort))
+                {
+                    best.Clear();
+                    best.Write(slow.WrittenSpan);
+                    mode = DeltaChunkMode.Sparse;
+                }
+
                 WriteEntry(output, mode, best.WrittenSpan);
             }
         }
@@ -161,6 +194,19 @@ internal static class BufferDelta
             ArrayPool<byte>.Shared.Return(transformed);
         }
     }
+
+    /// <summary>
+    /// Whether the range-coded <see cref="DeltaChunkMode.Sparse"/> payload of <paramref name="sparseLength"/> bytes
+    /// replaces the best fast-decoding candidate of <paramref name="fastLength"/> bytes: at
+    /// <see cref="CompressionEffort.Max"/> when it is smaller; at Default only when the fast one is more than
+    /// <see cref="SlowSparseMarginPercent"/>% larger; never at Fast.
+    /// </summary>
+    internal static bool KeepSlowSparse(long sparseLength, long fastLength, CompressionEffort effort) => effort switch
+    {
+        CompressionEffort.Max => sparseLength < fastLength,
+        CompressionEffort.Fast => false,
+        _ => fastLength * 100 > sparseLength * (100 + SlowSparseMarginPercent),
+    };
 
     /// <summary>Encodes into a new array.</summary>
     public static byte[] Encode(ReadOnlySpan<byte> current, ReadOnlySpan<byte> reference, DType dtype, CompressionEffort effort, int chunkSize)
@@ -421,6 +467,10 @@ internal static class BufferDelta
             case DeltaChunkMode.Sparse:
                 reference.Slice((int)entry.Offset, entry.Length).CopyTo(target);
                 SparseDelta.Decode(frame, target, laneSize, ordered, index);
+                break;
+            case DeltaChunkMode.SparseBlock:
+                reference.Slice((int)entry.Offset, entry.Length).CopyTo(target);
+                SparseBlockDelta.Decode(frame, target, laneSize, ordered, index);
                 break;
             default:
                 TensorCodec.Decode(frame, target);

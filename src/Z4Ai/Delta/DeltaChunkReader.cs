@@ -29,7 +29,7 @@ internal readonly ref struct DeltaChunk
 
     public DeltaChunkMode Mode { get; }
 
-    /// <summary>The chunk's codec frame (the sparse payload for <see cref="DeltaChunkMode.Sparse"/>); empty for <see cref="DeltaChunkMode.Copy"/>.</summary>
+    /// <summary>The chunk's codec frame (the payload for <see cref="DeltaChunkMode.Sparse"/> and <see cref="DeltaChunkMode.SparseBlock"/>); empty for <see cref="DeltaChunkMode.Copy"/>.</summary>
     public ReadOnlySpan<byte> Frame { get; }
 }
 
@@ -40,7 +40,7 @@ internal readonly ref struct DeltaChunk
 /// <remarks>
 /// The rules: the mode is defined; Copy lies wholly inside the reference; Xor and Subtract have at least one
 /// reference byte to work against, and Subtract only for dtypes with lanes; the frame fits in what remains and its
-/// own header declares exactly the chunk length. Sparse lies wholly inside the reference, covers whole lanes of a
+/// own header declares exactly the chunk length. Sparse and SparseBlock lie wholly inside the reference, covers whole lanes of a
 /// dtype with lanes, and declares 1 to (elements) changes. After the last chunk nothing may remain.
 /// </remarks>
 internal ref struct DeltaChunkReader
@@ -111,11 +111,11 @@ internal ref struct DeltaChunkReader
             case DeltaChunkMode.Xor or DeltaChunkMode.Subtract or DeltaChunkMode.Scratch:
                 frame = ReadFrame(length);
                 break;
-            case DeltaChunkMode.Sparse:
+            case DeltaChunkMode.Sparse or DeltaChunkMode.SparseBlock:
                 if (overlap != length || !_canSubtract || !SparseDelta.Supports(_laneSize, length))
                 {
                     ThrowHelper.CorruptFrame(
-                        $"chunk {_index} is a sparse delta, which needs the whole chunk inside the reference and whole {_header.DType.GetName()} lanes "
+                        $"chunk {_index} is a {((DeltaChunkMode)mode == DeltaChunkMode.Sparse ? "sparse" : "sparse-block")} delta, which needs the whole chunk inside the reference and whole {_header.DType.GetName()} lanes "
                         + $"({length} bytes at {offset}, reference {_header.ReferenceLength} bytes)",
                         at);
                 }

@@ -210,7 +210,7 @@ internal static class SparseDelta
     }
 
     /// <summary>Lane arithmetic on values held in a <see cref="ulong"/>, for any of the lane widths.</summary>
-    private readonly struct Lanes
+    internal readonly struct Lanes
     {
         private readonly ulong _mask;
         private readonly ulong _sign;
@@ -284,10 +284,12 @@ internal static class SparseDelta
             return Unmap((Map(reference) + d) & _mask);
         }
 
+        // Branch-free: the sign of a changed weight is as unpredictable as a coin. Negative values flip every bit,
+        // others only the sign bit; the inverse reads the sign bit of the mapped value the other way round.
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private ulong Map(ulong x) => !_ordered ? x : (x & _sign) != 0 ? x ^ _mask : x ^ _sign;
+        private ulong Map(ulong x) => !_ordered ? x : x ^ (((0UL - ((x >> (BitCount - 1)) & 1)) & _mask) | _sign);
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private ulong Unmap(ulong m) => !_ordered ? m : (m & _sign) != 0 ? m ^ _sign : m ^ _mask;
+        private ulong Unmap(ulong m) => !_ordered ? m : m ^ (((((m >> (BitCount - 1)) & 1) - 1) & _mask) | _sign);
     }
 }

@@ -54,4 +54,25 @@ internal static class DeltaTestData
 
         return current;
     }
+
+    /// <summary>
+    /// The z4ai generator: FP32 weights <c>N(0, std)</c> rounded to BF16 as the reference; the target adds
+    /// <c>N(0, 1) * 1e-4</c> to a <paramref name="fraction"/> of the FP32 weights, then rounds to BF16 (so the steps
+    /// depend on each weight's exponent).
+    /// </summary>
+    public static (byte[] Reference, byte[] Current) NudgedBf16(int count, float std, double fraction, int seed)
+    {
+        var random = new Random(seed);
+        byte[] reference = new byte[count * 2];
+        byte[] current = new byte[count * 2];
+        for (int i = 0; i < count; i++)
+        {
+            float weight = NextGaussian(random) * std;
+            float nudged = random.NextDouble() < fraction ? weight + (NextGaussian(random) * 1e-4f) : weight;
+            BinaryPrimitives.WriteUInt16LittleEndian(reference.AsSpan(i * 2), ToBf16(weight));
+            BinaryPrimitives.WriteUInt16LittleEndian(current.AsSpan(i * 2), ToBf16(nudged));
+        }
+
+        return (reference, current);
+    }
 }

@@ -1,0 +1,540 @@
+using System.Buffers;
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using CommunityToolkit.HighPerformance.Buffers;
+using Z4Ai.Entropy;
+using Z4Ai.Internal;
+
+namespace Z4Ai.Delta;
+
+/// <summary>
+/// The SparseBlock chunk mode: the same changes as <see cref="SparseDelta"/> (gap to each changed element, and its
+/// step), coded for decoding speed (docs/delta-format.md, section 1.6). Each number becomes a token (its bit length and
+/// the two bits below the leading one) and raw low bits; the tokens go through static-table interleaved rANS
+/// (<see cref="RansCodec"/>), the gaps' in one stream, the steps' in one stream per class of the reference element's
+/// exponent, and the low bits into two plain bit streams. A decoder walks each stream once without a serial chain of
+/// binary decisions, at a small size cost against the adaptive binary coder.
+/// </summary>
+/// <remarks>
+/// Payload: <c>varint K</c>, <c>u8 class shift</c> (0 to 8), <c>u8 flags</c> (bit 0: the position stream is order-1;
+/// bit 1: the positions are a bitmap), then length-prefixed (varint) sections: the positions' rANS stream (gap tokens,
+/// or the bitmap's bytes), the gaps' low bits (empty for a bitmap), one order-0 rANS stream of step
+/// tokens per non-empty class in increasing class order, and the steps' low bits. The class of a change is the eight
+/// bits of its reference element below the sign (<see cref="SparseDelta.Lanes.Context"/>) shifted right by the class
+/// shift. Every section must be consumed exactly.
+/// </remarks>
+internal static class SparseBlockDelta
+{
+    /// <summary>The largest class shift: 8 puts every change in one class.</summary>
+    public const int MaxClassShift = 8;
+
+    /// <summary>Bit 0 of the flags byte: the position stream uses order-1 rANS (context = previous symbol).</summary>
+    public const byte Order1Flag = 1;
+
+    /// <summary>
+    /// Bit 1 of the flags byte: the positions are a bitmap (one bit per element, eight per symbol) instead of gap
+    /// tokens and low bits; the gaps' low-bits section is then empty.
+    /// </summary>
+    public const byte BitmapFlag = 2;
+
+    /// <summary>Tokens are bytes: 3 + 4 per bit length from 3 to 64, so at most 251 are used.</summary>
+    private const int AlphabetBits = 8;
+
+    private const int Contexts = 256;
+
+    /// <summary>A gap never needs more low bits than this (chunks hold at most 2^28 elements).</summary>
+    private const int MaxGapExtraBits = 28;
+
+    private const byte InvalidExtra = byte.MaxValue;
+
+    /// <summary>The bitmap of positions is kept when its estimate is at most 1/this above the gaps' (about 1.6%).</summary>
+    private const int BitmapMargin = 64;
+
+    /// <summary>Per token: the number's value with its low bits zero, and how many low bits follow.</summary>
+    private static readonly ulong[] s_tokenBase = BuildTokenBase();
+
+    private static readonly byte[] s_tokenExtra = BuildTokenExtra();
+
+    /// <summary>The token of <paramref name="n"/> (at least 1) and the count of its low bits, which are <c>n</c>'s lowest.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int Token(ulong n, out int extraBits)
+    {
+        int length = 64 - BitOperations.LeadingZeroCount(n);
+        if (length <= 2)
+        {
+            extraBits = 0;
+            return (int)n - 1;
+        }
+
+        extraBits = length - 3;
+        return 3 + ((length - 3) << 2) + (int)((n >> extraBits) & 3);
+    }
+
+    /// <summary>The largest token of a number of at most <paramref name="bits"/> bits.</summary>
+    public static int MaxToken(int bits) => bits <= 2 ? (1 << bits) - 2 : 3 + ((bits - 3) << 2) + 3;
+
+    /// <summary>
+    /// Encodes the payload into <paramref name="destination"/>; returns its length, or -1 if it does not fit (the
+    /// caller passes the size it has to beat).
+    /// </summary>
+    public static int Encode(ReadOnlySpan<byte> chunk, ReadOnlySpan<byte> basis, int laneSize, bool ordered, int changes, Span<byte> destination)
+    {
+        var lanes = new SparseDelta.Lanes(laneSize, ordered);
+        byte[] gapTokens = ArrayPool<byte>.Shared.Rent(changes);
+        byte[] stepTokens = ArrayPool<byte>.Shared.Rent(changes);
+        byte[] contexts = ArrayPool<byte>.Shared.Rent(changes);
+        byte[] sorted = ArrayPool<byte>.Shared.Rent(changes);
+        uint[] histogram = ArrayPool<uint>.Shared.Rent(Contexts << AlphabetBits);
+        byte[] gapBits = ArrayPool<byte>.Shared.Rent(RawBitWriter.Capacity((long)changes * MaxGapExtraBits));
+        byte[] stepBits = ArrayPool<byte>.Shared.Rent(RawBitWriter.Capacity((long)changes * lanes.BitCount));
+        using var output = new ArrayPoolBufferWriter<byte>(Math.Max(256, destination.Length + 64));
+        using var stream = new ArrayPoolBufferWriter<byte>(256);
+        byte[]? bitmap = null;
+        try
+        {
+            Span<uint> counts = histogram.AsSpan(0, Contexts << AlphabetBits);
+            counts.Clear();
+            var gapWriter = new RawBitWriter(gapBits);
+            var stepWriter = new RawBitWriter(stepBits);
+            int previous = -1;
+            int at = 0;
+            for (int k = 0; k < changes; k++)
+            {
+                at += chunk[at..].CommonPrefixLength(basis[at..]);
+                int element = at / laneSize;
+                ulong gap = (ulong)(element - previous);
+                gapTokens[k] = (byte)Token(gap, out int gapExtra);
+                gapWriter.Write(gap, gapExtra);
+                previous = element;
+
+                int offset = element * laneSize;
+                ulong reference = lanes.Read(basis, offset);
+                ulong step = lanes.Step(lanes.Read(chunk, offset), reference);
+                int token = Token(step, out int stepExtra);
+                stepTokens[k] = (byte)token;
+                stepWriter.Write(step, stepExtra);
+                int context = lanes.Context(reference);
+                contexts[k] = (byte)context;
+                counts[(context << AlphabetBits) | token]++;
+                at = offset + laneSize;
+            }
+
+            int shift = ChooseClassShift(counts);
+            ReadOnlySpan<byte> gapLowBits = gapWriter.Finish();
+            (RansModel gapModel, bool order1) = BestModel(gapTokens.AsSpan(0, changes));
+            long gapBytes = gapModel.EstimatedBytes + gapLowBits.Length;
+
+            // The same positions as a bitmap: fewer symbols to decode once more than one element in eight changed,
+            // so a quarter to a half of the decoding work, for about 1% more bytes on random positions (static
+            // 12-bit frequencies over 256 byte patterns, and a larger table). Kept when its estimate is at most
+            // 1/BitmapMargin above the gaps'.
+            int elements = chunk.Length / laneSize;
+            int bitmapLength = (elements + 7) / 8;
+            bitmap = ArrayPool<byte>.Shared.Rent(bitmapLength);
+            Span<byte> map = bitmap.AsSpan(0, bitmapLength);
+            map.Clear();
+            byte flags = 0;
+            ReadOnlySpan<byte> positionSymbols = gapTokens.AsSpan(0, changes);
+            RansModel positionModel = gapModel;
+            if ((long)changes * 8 >= elements)
+            {
+                int position = -1;
+                var gapReader = new RawBitReader(gapLowBits);
+                for (int k = 0; k < changes; k++)
+                {
+                    position += (int)(s_tokenBase[gapTokens[k]] | gapReader.Read(s_tokenExtra[gapTokens[k]]));
+                    map[position >> 3] |= (byte)(1 << (position & 7));
+                }
+
+                (RansModel bitmapModel, bool bitmapOrder1) = BestModel(map);
+                if (bitmapModel.EstimatedBytes * BitmapMargin <= gapBytes * (BitmapMargin + 1))
+                {
+                    flags = BitmapFlag;
+                    positionSymbols = map;
+                    positionModel = bitmapModel;
+                    order1 = bitmapOrder1;
+                    gapLowBits = default;
+                }
+            }
+
+            flags |= order1 ? Order1Flag : (byte)0;
+            VarInt.Write(output, (ulong)changes);
+            Span<byte> head = output.GetSpan(2);
+            head[0] = (byte)shift;
+            head[1] = flags;
+            output.Advance(2);
+            stream.Clear();
+            RansCodec.Encode(positionSymbols, positionModel, stream);
+            WriteSection(output, stream.WrittenSpan);
+            WriteSection(output, gapLowBits);
+
+            // Step tokens grouped by class (a stable counting sort), one order-0 stream per non-empty class.
+            int classes = Contexts >> shift;
+            Span<int> start = stackalloc int[Contexts + 1];
+            start.Clear();
+            for (int k = 0; k < changes; k++)
+            {
+                start[(contexts[k] >> shift) + 1]++;
+            }
+
+            for (int c = 0; c < classes; c++)
+            {
+                start[c + 1] += start[c];
+            }
+
+            Span<int> cursor = stackalloc int[Contexts];
+            start[..classes].CopyTo(cursor);
+            for (int k = 0; k < changes; k++)
+            {
+                sorted[cursor[contexts[k] >> shift]++] = stepTokens[k];
+            }
+
+            for (int c = 0; c < classes; c++)
+            {
+                ReadOnlySpan<byte> symbols = sorted.AsSpan(start[c], start[c + 1] - start[c]);
+                if (symbols.IsEmpty)
+                {
+                    continue;
+                }
+
+                stream.Clear();
+                RansCodec.Encode(symbols, RansCodec.BuildModel(symbols, order1: false, AlphabetBits), stream);
+                WriteSection(output, stream.WrittenSpan);
+                if (output.WrittenCount > destination.Length)
+                {
+                    return -1;
+                }
+            }
+
+            WriteSection(output, stepWriter.Finish());
+            if (output.WrittenCount > destination.Length)
+            {
+                return -1;
+            }
+
+            output.WrittenSpan.CopyTo(destination);
+            return output.WrittenCount;
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(gapTokens);
+            ArrayPool<byte>.Shared.Return(stepTokens);
+            ArrayPool<byte>.Shared.Return(contexts);
+            ArrayPool<byte>.Shared.Return(sorted);
+            ArrayPool<uint>.Shared.Return(histogram);
+            ArrayPool<byte>.Shared.Return(gapBits);
+            ArrayPool<byte>.Shared.Return(stepBits);
+            if (bitmap is not null)
+            {
+                ArrayPool<byte>.Shared.Return(bitmap);
+            }
+        }
+    }
+
+    /// <summary>The smaller (by estimate) of the order-0 and order-1 models of <paramref name="symbols"/>.</summary>
+    private static (RansModel Model, bool Order1) BestModel(ReadOnlySpan<byte> symbols)
+    {
+        RansModel order0 = RansCodec.BuildModel(symbols, order1: false, AlphabetBits);
+        RansModel order1 = RansCodec.BuildModel(symbols, order1: true, AlphabetBits);
+        return order1.EstimatedBytes < order0.EstimatedBytes ? (order1, true) : (order0, false);
+    }
+
+    /// <summary>
+    /// Patches <paramref name="target"/>, which holds the reference chunk, with the changes in
+    /// <paramref name="payload"/>.
+    /// </summary>
+    public static void Decode(ReadOnlySpan<byte> payload, Span<byte> target, int laneSize, bool ordered, int chunkIndex)
+    {
+        int elements = target.Length / laneSize;
+        var lanes = new SparseDelta.Lanes(laneSize, ordered);
+        var reader = new SpanReader(payload);
+        int changes = SparseDelta.ReadCount(payload, elements, chunkIndex, 0);
+        reader.ReadVarUInt64();
+        int shift = reader.ReadByte();
+        byte flags = reader.ReadByte();
+        if (shift > MaxClassShift || (flags & ~(Order1Flag | BitmapFlag)) != 0)
+        {
+            ThrowHelper.CorruptFrame($"sparse-block chunk {chunkIndex} has class shift {shift} and flags {flags}, expected at most {MaxClassShift} and bits 0 and 1 only");
+        }
+
+        bool useBitmap = (flags & BitmapFlag) != 0;
+        int bitmapLength = (elements + 7) / 8;
+        byte[] tokens = ArrayPool<byte>.Shared.Rent(useBitmap ? Math.Max(changes, bitmapLength) : changes);
+        int[] positions = ArrayPool<int>.Shared.Rent(changes);
+        try
+        {
+            ReadOnlySpan<byte> positionStream = ReadSection(ref reader);
+            RansCodec.Decode(positionStream, (flags & Order1Flag) != 0, AlphabetBits, tokens.AsSpan(0, useBitmap ? bitmapLength : changes));
+            var gapBits = new RawBitReader(ReadSection(ref reader));
+            Span<int> counts = stackalloc int[Contexts + 1];
+            counts.Clear();
+            switch (laneSize)
+            {
+                case 1:
+                    Locate<byte>(tokens, useBitmap, positions, changes, ref gapBits, target, lanes, shift, counts, chunkIndex);
+                    break;
+                case 2:
+                    Locate<ushort>(tokens, useBitmap, positions, changes, ref gapBits, target, lanes, shift, counts, chunkIndex);
+                    break;
+                case 4:
+                    Locate<uint>(tokens, useBitmap, positions, changes, ref gapBits, target, lanes, shift, counts, chunkIndex);
+                    break;
+                default:
+                    Locate<ulong>(tokens, useBitmap, positions, changes, ref gapBits, target, lanes, shift, counts, chunkIndex);
+                    break;
+            }
+
+            if (!gapBits.EndsExactly)
+            {
+                ThrowHelper.CorruptFrame($"sparse-block chunk {chunkIndex}: the gaps' low bits take {gapBits.BitPosition} bits, which the section's length does not match");
+            }
+
+            // The gap tokens are spent: the step tokens take their place, grouped by class.
+            int classes = Contexts >> shift;
+            for (int c = 0; c < classes; c++)
+            {
+                int count = counts[c + 1];
+                if (count > 0)
+                {
+                    RansCodec.Decode(ReadSection(ref reader), order1: false, AlphabetBits, tokens.AsSpan(counts[c], count));
+                }
+
+                counts[c + 1] += counts[c];
+            }
+
+            var stepBits = new RawBitReader(ReadSection(ref reader));
+            if (reader.Remaining != 0)
+            {
+                ThrowHelper.CorruptFrame($"sparse-block chunk {chunkIndex}: {reader.Remaining} unexpected bytes after the last section");
+            }
+
+            switch (laneSize)
+            {
+                case 1:
+                    Patch<byte>(tokens, positions, changes, ref stepBits, target, lanes, shift, counts, chunkIndex);
+                    break;
+                case 2:
+                    Patch<ushort>(tokens, positions, changes, ref stepBits, target, lanes, shift, counts, chunkIndex);
+                    break;
+                case 4:
+                    Patch<uint>(tokens, positions, changes, ref stepBits, target, lanes, shift, counts, chunkIndex);
+                    break;
+                default:
+                    Patch<ulong>(tokens, positions, changes, ref stepBits, target, lanes, shift, counts, chunkIndex);
+                    break;
+            }
+
+            if (!stepBits.EndsExactly)
+            {
+                ThrowHelper.CorruptFrame($"sparse-block chunk {chunkIndex}: the steps' low bits take {stepBits.BitPosition} bits, which the section's length does not match");
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(tokens);
+            ArrayPool<int>.Shared.Return(positions);
+        }
+    }
+
+    /// <summary>
+    /// Turns the gap tokens and low bits into positions, checking each, and counts the changes per class into
+    /// <c>counts[class + 1]</c>.
+    /// </summary>
+    private static void Locate<T>(
+        byte[] tokens,
+        bool bitmap,
+        int[] positions,
+        int changes,
+        ref RawBitReader gapBits,
+        Span<byte> target,
+        in SparseDelta.Lanes lanes,
+        int shift,
+        Span<int> counts,
+        int chunkIndex)
+        where T : unmanaged, IBinaryInteger<T>
+    {
+        int elements = target.Length / Unsafe.SizeOf<T>();
+        ref byte start = ref MemoryMarshal.GetReference(target);
+        ref int count = ref MemoryMarshal.GetReference(counts);
+        if (bitmap)
+        {
+            int k = 0;
+            int bytes = (elements + 7) / 8;
+            for (int b = 0; b < bytes; b++)
+            {
+                uint bits = tokens[b];
+                if (bits == 0)
+                {
+                    continue;
+                }
+
+                if (k + BitOperations.PopCount(bits) > changes || (b == bytes - 1 && (bits >> (elements - (b * 8))) != 0))
+                {
+                    ThrowHelper.CorruptFrame($"sparse-block chunk {chunkIndex}: the position bitmap marks more than {changes} changes or elements past {elements}");
+                }
+
+                do
+                {
+                    int element = (b * 8) + BitOperations.TrailingZeroCount(bits);
+                    bits &= bits - 1;
+                    positions[k++] = element;
+                    Unsafe.Add(ref count, (lanes.Context(Load<T>(ref start, element, target, lanes)) >> shift) + 1)++;
+                }
+                while (bits != 0);
+            }
+
+            if (k != changes)
+            {
+                ThrowHelper.CorruptFrame($"sparse-block chunk {chunkIndex}: the position bitmap marks {k} changes, the payload declares {changes}");
+            }
+
+            return;
+        }
+
+        ref ulong tokenBase = ref MemoryMarshal.GetArrayDataReference(s_tokenBase);
+        ref byte tokenExtra = ref MemoryMarshal.GetArrayDataReference(s_tokenExtra);
+        long position = -1;
+        for (int k = 0; k < changes; k++)
+        {
+            int token = tokens[k];
+            int extra = Unsafe.Add(ref tokenExtra, token);
+            if (extra > MaxGapExtraBits)
+            {
+                ThrowHelper.CorruptFrame($"sparse-block chunk {chunkIndex}: change {k} of {changes} has gap token {token}, beyond any gap in {elements} elements");
+            }
+
+            position += (long)(Unsafe.Add(ref tokenBase, token) | gapBits.Read(extra));
+            if (position >= elements)
+            {
+                ThrowHelper.CorruptFrame($"sparse-block chunk {chunkIndex}: change {k} of {changes} lies outside the chunk's {elements} elements");
+            }
+
+            positions[k] = (int)position;
+            Unsafe.Add(ref count, (lanes.Context(Load<T>(ref start, (int)position, target, lanes)) >> shift) + 1)++;
+        }
+    }
+
+    /// <summary>Applies the steps: per change its class's next token and its low bits.</summary>
+    private static void Patch<T>(
+        byte[] tokens, int[] positions, int changes, ref RawBitReader stepBits, Span<byte> target, in SparseDelta.Lanes lanes, int shift, Span<int> cursors, int chunkIndex)
+        where T : unmanaged, IBinaryInteger<T>
+    {
+        int maxToken = MaxToken(Unsafe.SizeOf<T>() * 8);
+        ref byte start = ref MemoryMarshal.GetReference(target);
+        ref int cursor = ref MemoryMarshal.GetReference(cursors);
+        ref ulong tokenBase = ref MemoryMarshal.GetArrayDataReference(s_tokenBase);
+        ref byte tokenExtra = ref MemoryMarshal.GetArrayDataReference(s_tokenExtra);
+        for (int k = 0; k < changes; k++)
+        {
+            int element = positions[k];
+            ulong reference = Load<T>(ref start, element, target, lanes);
+            int token = tokens[Unsafe.Add(ref cursor, lanes.Context(reference) >> shift)++];
+            if (token > maxToken)
+            {
+                ThrowHelper.CorruptFrame($"sparse-block chunk {chunkIndex}: change {k} of {changes} has step token {token}, wider than {lanes.BitCount} bits");
+            }
+
+            ulong step = Unsafe.Add(ref tokenBase, token) | stepBits.Read(Unsafe.Add(ref tokenExtra, token));
+            Store<T>(ref start, element, lanes.Apply(reference, step), target, lanes);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ulong Load<T>(ref byte start, int element, ReadOnlySpan<byte> target, in SparseDelta.Lanes lanes)
+        where T : unmanaged, IBinaryInteger<T>
+    {
+        if (!BitConverter.IsLittleEndian)
+        {
+            return lanes.Read(target, element * Unsafe.SizeOf<T>());
+        }
+
+        return ulong.CreateTruncating(Unsafe.ReadUnaligned<T>(ref Unsafe.Add(ref start, element * Unsafe.SizeOf<T>())));
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store<T>(ref byte start, int element, ulong value, Span<byte> target, in SparseDelta.Lanes lanes)
+        where T : unmanaged, IBinaryInteger<T>
+    {
+        if (!BitConverter.IsLittleEndian)
+        {
+            lanes.Write(target, element * Unsafe.SizeOf<T>(), value);
+            return;
+        }
+
+        Unsafe.WriteUnaligned(ref Unsafe.Add(ref start, element * Unsafe.SizeOf<T>()), T.CreateTruncating(value));
+    }
+
+    /// <summary>
+    /// The class shift whose per-class order-0 tables cost the fewest estimated bytes, tables and length prefixes
+    /// included; the widest classes on a tie.
+    /// </summary>
+    private static int ChooseClassShift(ReadOnlySpan<uint> counts)
+    {
+        Span<uint> merged = stackalloc uint[1 << AlphabetBits];
+        int best = MaxClassShift;
+        long bestBytes = long.MaxValue;
+        for (int shift = MaxClassShift; shift >= 0; shift--)
+        {
+            long bytes = 0;
+            for (int c = 0; c < Contexts >> shift && bytes < bestBytes; c++)
+            {
+                merged.Clear();
+                long total = 0;
+                for (int context = c << shift; context < (c + 1) << shift; context++)
+                {
+                    ReadOnlySpan<uint> row = counts.Slice(context << AlphabetBits, 1 << AlphabetBits);
+                    for (int s = 0; s < row.Length; s++)
+                    {
+                        merged[s] += row[s];
+                        total += row[s];
+                    }
+                }
+
+                if (total > 0)
+                {
+                    long section = RansModel.BuildOrder0(merged, AlphabetBits).EstimatedBytes;
+                    bytes += section + VarInt.GetLength((ulong)section);
+                }
+            }
+
+            if (bytes < bestBytes)
+            {
+                bestBytes = bytes;
+                best = shift;
+            }
+        }
+
+        return best;
+    }
+
+    private static void WriteSection(IBufferWriter<byte> output, ReadOnlySpan<byte> section)
+    {
+        VarInt.Write(output, (ulong)section.Length);
+        output.Write(section);
+    }
+
+    private static ReadOnlySpan<byte> ReadSection(ref SpanReader reader) => reader.ReadBytes(reader.ReadVarInt32(reader.Remaining));
+
+    private static ulong[] BuildTokenBase()
+    {
+        ulong[] table = new ulong[1 << AlphabetBits];
+        for (int token = 0; token < table.Length; token++)
+        {
+            table[token] = token < 3 ? (ulong)token + 1 : token <= MaxToken(64) ? (4UL | (uint)((token - 3) & 3)) << ((token - 3) >> 2) : 0;
+        }
+
+        return table;
+    }
+
+    private static byte[] BuildTokenExtra()
+    {
+        byte[] table = new byte[1 << AlphabetBits];
+        for (int token = 0; token < table.Length; token++)
+        {
+            table[token] = token < 3 ? (byte)0 : token <= MaxToken(64) ? (byte)((token - 3) >> 2) : InvalidExtra;
+        }
+
+        return table;
+    }
+}
