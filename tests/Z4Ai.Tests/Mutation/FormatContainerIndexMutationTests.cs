@@ -417,6 +417,14 @@ public class FormatContainerIndexMutationTests
             "chunk 0 stores 0 bytes for 4 raw bytes; a frame holds 1 to 15 (at byte 45 of the unpacked index)");
     }
 
+    [Test]
+    public void Parse_UnpackedWithAStoredHeader_KeepsItsBytes()
+    {
+        byte[] header = ContainerKit.FakeSafeTensorsHeader(6);
+        byte[] index = PackedStored(Head()).U8(1).Var((ulong)header.Length).Bytes(header).U8(0).ToArray();
+        Assert.That(ContainerIndex.Parse(index, 14, unpacked: true).OriginalHeader, Is.EqualTo(header));
+    }
+
     [TestCase(1UL, 7L)]
     [TestCase(3UL, 6L)]
     [TestCase(2UL, 9L)]

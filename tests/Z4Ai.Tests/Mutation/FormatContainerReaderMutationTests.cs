@@ -338,6 +338,18 @@ public class FormatContainerReaderMutationTests
         return (file, data);
     }
 
+    [TestCase(1)]
+    [TestCase(2)]
+    public void ReadTensor_SeveralChunks_PutsEachChunkAtItsPlace(int maxDop)
+    {
+        (byte[] file, byte[] data) = ThreeChunks(maxDop);
+        using ContainerReader reader = ContainerKit.Open(file);
+        Assert.That(reader.ReadTensor(reader.Tensors[0]), Is.EqualTo(data));
+        byte[] into = new byte[data.Length];
+        reader.ReadTensor(reader.Tensors[0], into);
+        Assert.That(into, Is.EqualTo(data));
+    }
+
     [TestCase(0, 8292)]
     [TestCase(0, 1)]
     [TestCase(0, 4096)]

@@ -146,6 +146,33 @@ public class FormatContainerTensorFileMutationTests
     }
 
     [Test]
+    public void ReadTensor_ContainerTensorTooLargeForAnArray_IsLimitExceededNamingTheFile()
+    {
+        // 2^31 bytes in 32 chunks of 64 MiB that all point at one tiny frame.
+        byte[] frame = [0, 4, 1, 2, 3, 4];
+        const int chunk = 64 << 20;
+        var b = new IndexBuilder().U32(chunk).Var(1).Entry("big", DType.U8, [1L << 31], 1L << 31, frame).U8(0).Var(32);
+        for (int i = 0; i < 32; i++)
+        {
+            b.Chunk(8, frame, chunk);
+        }
+
+        using TensorFile file = TensorFile.Open(new MemoryStream(ContainerKit.Assemble(frame, b.U8(0).U8(0).ToArray())), false, "huge");
+        Z4AiFormatException ex = Assert.Throws<Z4AiFormatException>(() => file.ReadTensor("big"))!;
+        Assert.That(ex.Kind, Is.EqualTo(Z4AiErrorKind.LimitExceeded));
+        Assert.That(ex.Detail, Is.EqualTo("the tensor is 2147483648 bytes, more than one .NET array holds; stream it with CopyTensorTo or read slices"));
+        Assert.That((ex.FilePath, ex.TensorName), Is.EqualTo(("huge", "big")));
+    }
+
+    [Test]
+    public void PlainTensorFile_WithoutLimits_UsesTheDefaults()
+    {
+        using var file = new PlainTensorFile(new MemoryStream(Save(StorageFormat.SafeTensors)), false, "p");
+        Assert.That(file.Tensors, Has.Count.EqualTo(3));
+        Assert.That(file.ReadTensor("b"), Is.EqualTo(new byte[] { 1, 2, 3, 4 }));
+    }
+
+    [Test]
     public void Open_Plain_CountsTheHeaderAndEveryByteRead()
     {
         byte[] bytes = Save(StorageFormat.SafeTensors);

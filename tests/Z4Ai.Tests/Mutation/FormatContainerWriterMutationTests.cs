@@ -57,6 +57,21 @@ public class FormatContainerWriterMutationTests
     }
 
     [Test]
+    public void Constructor_NoOptions_UsesTheDefaultChunkSize()
+    {
+        var output = new MemoryStream();
+        using (var writer = new ContainerWriter(output))
+        {
+            writer.WriteTensor("t", DType.U8, [4], Raw);
+            writer.Complete(null, null);
+        }
+
+        using ContainerReader reader = ContainerKit.Open(output.ToArray());
+        Assert.That(reader.ChunkSize, Is.EqualTo(4 << 20));
+        Assert.That(reader.ReadTensor(reader.Tensors[0]), Is.EqualTo(Raw));
+    }
+
+    [Test]
     public void Options_Defaults_AreTheDocumentedOnes()
     {
         var options = new ContainerWriterOptions();
@@ -280,18 +295,25 @@ public class FormatContainerWriterMutationTests
     }
 
     [TestCase(1)]
-    [TestCase(2)]
     [TestCase(3)]
     public void WriteTensor_FramesAreTheCodecsOutputForTheRowLength(int maxDop)
     {
-        byte[] data = ContainerKit.Smooth(new Random(8), 3 * 4096 + 100);
-        var cases = new (long[] Shape, int RowLength)[] { ([data.Length / 2], 0), ([2, data.Length / 4], data.Length / 4), ([1, 1, data.Length / 2], data.Length / 2), ([data.Length / 2, 1], 1) };
+        // At Max effort the context models use the row length (the last dimension of a matrix, else 0).
+        var rng = new Random(8);
+        byte[] data = new byte[4 * 4096];
+        for (int i = 0; i < data.Length / 4; i++)
+        {
+            BitConverter.TryWriteBytes(data.AsSpan(i * 4), (float)((rng.NextDouble() - 0.5) * 0.02 * (1 + ((i % 64) / 8))));
+        }
+
+        var cases = new (long[] Shape, int RowLength)[] { ([4096], 0), ([16, 256], 256), ([2, 2048], 2048), ([1, 1, 4096], 4096), ([64, 64], 64), ([4096, 1], 1) };
         foreach ((long[] shape, int rowLength) in cases)
         {
             var output = new MemoryStream();
-            using (var writer = new ContainerWriter(output, Small(maxDop)))
+            var options = new ContainerWriterOptions { ChunkSize = 4096, MinimumChunkSize = 4096, MaxDegreeOfParallelism = maxDop, Effort = CompressionEffort.Max, PackIndex = false };
+            using (var writer = new ContainerWriter(output, options))
             {
-                writer.WriteTensor("w", DType.BF16, shape, data);
+                writer.WriteTensor("w", DType.F32, shape, data);
                 writer.Complete(null, null);
             }
 
@@ -302,12 +324,32 @@ public class FormatContainerWriterMutationTests
             for (int i = 0; i < chunks.Count; i++)
             {
                 var expected = new System.Buffers.ArrayBufferWriter<byte>();
-                ReadOnlySpan<byte> raw = data.AsSpan(i * 4096, Math.Min(4096, data.Length - (i * 4096)));
-                TensorCodec.Encode(raw, DType.BF16, CompressionEffort.Fast, expected, rowLength);
+                TensorCodec.Encode(data.AsSpan(i * 4096, 4096), DType.F32, CompressionEffort.Max, expected, rowLength);
                 Assert.That(file.AsSpan((int)chunks[i].Offset, chunks[i].StoredLength).ToArray(), Is.EqualTo(expected.WrittenSpan.ToArray()), $"shape [{string.Join(",", shape)}], chunk {i}");
                 Assert.That(chunks[i].Offset, Is.EqualTo(8 + chunks.Take(i).Sum(c => c.StoredLength)));
             }
         }
+    }
+
+    [Test]
+    public void WriteTensor_RowLengthChangesTheMaxEffortFrame()
+    {
+        var rng = new Random(8);
+        byte[] data = new byte[4096];
+        for (int i = 0; i < data.Length / 4; i++)
+        {
+            BitConverter.TryWriteBytes(data.AsSpan(i * 4), (float)((rng.NextDouble() - 0.5) * 0.02 * (1 + ((i % 64) / 8))));
+        }
+
+        byte[] Frame(int rowLength)
+        {
+            var w = new System.Buffers.ArrayBufferWriter<byte>();
+            TensorCodec.Encode(data, DType.F32, CompressionEffort.Max, w, rowLength);
+            return w.WrittenSpan.ToArray();
+        }
+
+        Assert.That(Frame(256), Is.Not.EqualTo(Frame(0)), "otherwise the test above could not tell row lengths apart");
+        Assert.That(Frame(64), Is.Not.EqualTo(Frame(0)));
     }
 
     [Test]
