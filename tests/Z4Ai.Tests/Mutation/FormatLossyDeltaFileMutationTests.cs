@@ -265,6 +265,52 @@ public class FormatLossyDeltaFileMutationTests
     }
 
     [Test]
+    public void Reconstruct_ToAFile_WritesTheStreamedBytes()
+    {
+        string output = Path.Combine(_dir, "rebuilt-file.safetensors");
+        LossyDelta.Reconstruct(_delta, _base, output);
+        using LossyDeltaReader reader = LossyDeltaReader.Open(_delta);
+        using TensorFile @base = TensorFile.Open(_base);
+        using var stream = new MemoryStream();
+        reader.Reconstruct(@base, stream, null, CancellationToken.None);
+        Assert.That(File.ReadAllBytes(output), Is.EqualTo(stream.ToArray()));
+    }
+
+    [Test]
+    public void Compress_NonCanonicalTarget_KeepsItsHeaderFromAPlainFileAndFromAContainer()
+    {
+        // Metadata after the tensors: a header the canonical writer would not produce.
+        string[] names = ["b", "n", "r", "w"];
+        (string, DType, long[], long)[] order = [.. names.Select(n => (n, DType.F32, _targetTensors[n].Shape.ToArray(), (long)_targetTensors[n].Data.Length))];
+        byte[] header = SafeTensorsFormat.TryCreateHeader(order, [new("framework", "pt")], metadataLast: true, 1 << 16)!;
+        byte[] file = [.. header, .. names.SelectMany(n => _targetTensors[n].Data.ToArray())];
+        Assert.That(file.AsSpan(0, header.Length).SequenceEqual(File.ReadAllBytes(_target).AsSpan(0, header.Length)), Is.False, "not the canonical header");
+
+        string plain = Path.Combine(_dir, "noncanonical.safetensors");
+        File.WriteAllBytes(plain, file);
+        string container = Path.Combine(_dir, "noncanonical.z4ai");
+        Z4AiContainer.Compress(plain, container);
+        string baseContainer = Path.Combine(_dir, "base-for-noncanonical.z4ai");
+        Z4AiContainer.Compress(_base, baseContainer);
+
+        foreach ((string target, string @base) in new[] { (plain, _base), (container, baseContainer) })
+        {
+            string delta = Path.ChangeExtension(target, ".z4al");
+            LossyDeltaInfo info = LossyDelta.Compress(target, @base, delta);
+            using (LossyDeltaReader reader = LossyDeltaReader.Open(delta))
+            {
+                Assert.That(reader.Index.TargetHeader, Is.EqualTo(header), target);
+            }
+
+            Assert.That(info.Tensors.All(t => t.Mode == LossyTier.Lossless), Is.True, "32 elements are below the default MinElements");
+            Assert.That((info.BaseSha256, info.TargetSha256), Is.EqualTo((_info.BaseSha256, _info.TargetSha256)), "the same models, whatever their files");
+            string output = Path.ChangeExtension(target, ".rebuilt.safetensors");
+            LossyDelta.Reconstruct(delta, @base, output);
+            Assert.That(File.ReadAllBytes(output), Is.EqualTo(file), target);
+        }
+    }
+
+    [Test]
     public void Reconstruct_Cancelled_WritesNoOutput()
     {
         string output = Path.Combine(_dir, "cancelled.safetensors");

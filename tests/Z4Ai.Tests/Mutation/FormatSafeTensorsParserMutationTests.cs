@@ -57,7 +57,7 @@ public class FormatSafeTensorsParserMutationTests
         Assert.Throws<ArgumentOutOfRangeException>(() => SafeTensorsFormat.ReadHeaderLength(StBytes.Le(5), 13, -1));
         Assert.Throws<ArgumentOutOfRangeException>(() => SafeTensorsFormat.ReadHeaderLength(StBytes.Le(5), -1));
         var ex = Assert.Throws<ArgumentException>(() => SafeTensorsFormat.ReadHeaderLength(new byte[7], 8))!;
-        Assert.That(ex.ParamName, Is.EqualTo("prefix"));
+        Assert.That((ex.ParamName, ex.Message), Is.EqualTo(("prefix", "The prefix must hold the first 8 bytes of the file. (Parameter 'prefix')")));
         Assert.That(SafeTensorsFormat.MaxSupportedHeaderSize, Is.EqualTo(Array.MaxLength - 8L));
     }
 
@@ -450,6 +450,14 @@ public class FormatSafeTensorsParserMutationTests
             "BF16[3,5] needs 30 bytes but data_offsets [0,16] give 16",
             "a",
             null);
+
+        // The length given is end minus begin, for a tensor that does not start at 0.
+        AssertFailure(
+            Fail("{\"a\":" + U8x4At0 + ",\"b\":{\"dtype\":\"U8\",\"shape\":[4],\"data_offsets\":[4,7]}}", 7),
+            Z4AiErrorKind.TensorInvalidInfo,
+            "U8[4] needs 4 bytes but data_offsets [4,7] give 3",
+            "b",
+            null);
     }
 
     [Test]
@@ -521,7 +529,7 @@ public class FormatSafeTensorsParserMutationTests
         Assert.Throws<ArgumentNullException>(() => SafeTensorsFormat.ReadHeader((Microsoft.Win32.SafeHandles.SafeFileHandle)null!));
         using var writeOnly = new WriteOnlyStream();
         var ex = Assert.Throws<ArgumentException>(() => SafeTensorsFormat.ReadHeader(writeOnly))!;
-        Assert.That(ex.ParamName, Is.EqualTo("stream"));
+        Assert.That((ex.ParamName, ex.Message), Is.EqualTo(("stream", "The stream must be readable and seekable. (Parameter 'stream')")));
         using var ms = new MemoryStream(StBytes.File("{}"));
         Assert.Throws<ArgumentOutOfRangeException>(() => SafeTensorsFormat.ReadHeader(ms, maxHeaderSize: -1));
         Assert.That(ms.Position, Is.EqualTo(0), "the limit is checked before anything is read");
