@@ -331,6 +331,19 @@ public class FormatLossyDeltaFileMutationTests
             Is.EqualTo((Z4AiErrorKind.ReferenceMismatch, "the delta was made against a base with this tensor, but the base given has none", "b", other)));
     }
 
+    [Test]
+    public void Reconstruct_WrongBase_IsReportedBeforeTheOutputIsOpened()
+    {
+        // The base is checked before the output is opened: the output's folder, which opening it would create, is not.
+        var tensors = new Dictionary<string, Tensor>(_baseTensors, StringComparer.Ordinal);
+        tensors.Remove("w");
+        string other = Write("base-without-w.safetensors", tensors);
+        string folder = Path.Combine(_dir, "no-such-folder");
+        var ex = Assert.Throws<Z4AiFormatException>(() => LossyDelta.Reconstruct(_delta, other, Path.Combine(folder, "x.safetensors")))!;
+        Assert.That((ex.Kind, ex.TensorName), Is.EqualTo((Z4AiErrorKind.ReferenceMismatch, "w")));
+        Assert.That(Directory.Exists(folder), Is.False);
+    }
+
     [TestCase(DType.F32, new long[] { 8, 4 }, TestName = "Reconstruct_BaseTensorOfAnotherShape_IsAMismatch")]
     [TestCase(DType.F16, new long[] { 4, 8 }, TestName = "Reconstruct_BaseTensorOfAnotherDType_IsAMismatch")]
     public void Reconstruct_BaseTensorOfAnotherType_IsAMismatch(DType dtype, long[] shape)
