@@ -660,6 +660,107 @@ public class FormatModelDeltaFileMutationTests
         Assert.That(progress.Stage("hash"), Is.EqualTo(new[] { ("big", (long)big.Length, (long)big.Length) }));
     }
 
+    [Test]
+    public void Write_ContainerTargetWithKeptHeader_RestoresTheOriginalFile()
+    {
+        string container = ModelDeltaModels.Compress(_target);
+        string delta = Path.Combine(_dir, "from-container.z4delta");
+        ModelDeltaReport report = DeltaCodec.CompressFileCore(container, _base, delta, Options, null, default);
+        Assert.That(report.TargetBytes, Is.EqualTo(new FileInfo(container).Length));
+        Assert.That(report.Tensors.Select(t => t.Mode), Is.EqualTo(_report.Tensors.Select(t => t.Mode)));
+        Assert.That(DeltaCodec.InspectFile(delta).HeaderSynthesized, Is.False);
+        string output = Path.Combine(_dir, "from-container.safetensors");
+        DeltaCodec.DecompressFile(delta, _base, output);
+        Assert.That(File.ReadAllBytes(output), Is.EqualTo(File.ReadAllBytes(_target)));
+    }
+
+    [Test]
+    public void Write_ContainerBase_ReadsItsTensorsVerified()
+    {
+        string container = ModelDeltaModels.Compress(_base);
+        string delta = Path.Combine(_dir, "on-container.z4delta");
+        ModelDeltaReport report = DeltaCodec.CompressFileCore(_target, container, delta, Options, null, default);
+        Assert.That(report.BaseModelSha256, Is.EqualTo(_report.BaseModelSha256));
+        Assert.That(File.ReadAllBytes(delta), Is.EqualTo(_sample), "the same delta whichever file holds the base");
+        string output = Path.Combine(_dir, "on-container.safetensors");
+        DeltaCodec.DecompressFile(delta, container, output);
+        Assert.That(File.ReadAllBytes(output), Is.EqualTo(File.ReadAllBytes(_target)));
+    }
+
+    [Test]
+    public void Write_TargetTensorLongerThanItsBase_LaterSegmentsStandAlone()
+    {
+        // "a" grows from 1280 to 1600 bytes: its last segment has no base bytes behind it.
+        byte[] grown = new byte[1600];
+        _targetTensors["a"].Data.Span.CopyTo(grown);
+        new Random(6).NextBytes(grown.AsSpan(1280));
+        var target = new Dictionary<string, Tensor>(_targetTensors, StringComparer.Ordinal) { ["a"] = new Tensor(DType.BF16, [10, 80], grown) };
+        string targetPath = ModelDeltaModels.SavePlain(_dir, "grown", target);
+        string delta = Path.Combine(_dir, "grown.z4delta");
+        ModelDeltaReport report = DeltaCodec.CompressFileCore(targetPath, _base, delta, Options, null, default);
+        ModelDeltaTensorInfo a = report.Tensors.Single(t => t.Name == "a");
+        Assert.That(a.Mode, Is.EqualTo(ModelDeltaTensorMode.Delta));
+        Assert.That(a.ChunkModes, Has.Count.EqualTo(25));
+        Assert.That(a.ChunkModes.Skip(24), Is.EqualTo(new[] { DeltaChunkMode.Scratch }));
+        using (ModelDeltaReader reader = ModelDeltaReader.Open(delta))
+        {
+            Assert.That(reader.ByName["a"].Segments.Select(x => x.Kind).Last(), Is.EqualTo(ModelDeltaFormat.SegmentFrames));
+        }
+
+        string output = Path.Combine(_dir, "grown-restored.safetensors");
+        DeltaCodec.DecompressFile(delta, _base, output);
+        Assert.That(File.ReadAllBytes(output), Is.EqualTo(File.ReadAllBytes(targetPath)));
+    }
+
+    [Test]
+    public void Restore_Cancelled_ThrowsAndLeavesNoOutput()
+    {
+        using var cancelled = new CancellationTokenSource();
+        cancelled.Cancel();
+        string output = Path.Combine(_dir, "cancelled.safetensors");
+        Assert.That(() => DeltaCodec.DecompressFile(_delta, _base, output, null, cancelled.Token), Throws.InstanceOf<OperationCanceledException>());
+        Assert.That(File.Exists(output), Is.False);
+        using ModelDeltaLinkSource link = Link(_delta);
+        Assert.That(() => link.Read(Tensor(link, "a"), 0, new byte[10], cancelled.Token), Throws.InstanceOf<OperationCanceledException>());
+        Assert.That(() => link.Restore(Stream.Null, 1, null, cancelled.Token), Throws.InstanceOf<OperationCanceledException>());
+        Assert.That(() => link.Restore(null!, 1, null, default), Throws.ArgumentNullException);
+    }
+
+    [Test]
+    public void LinkSource_Restore_WritesHeaderThenTensorsInIndexOrder([Values(0, 1, 3)] int parallelism)
+    {
+        using ModelDeltaLinkSource link = Link(_delta);
+        using var output = new MemoryStream();
+        link.Restore(output, parallelism, null, default);
+        Assert.That(output.ToArray(), Is.EqualTo(File.ReadAllBytes(_target)));
+    }
+
+    [Test]
+    public void Inspect_DeltaSegmentForAnotherDType_NamesWhatTheIndexExpects()
+    {
+        // The index says "a" (and its base) are F16 with a matching header; the stored Z4AD frames say BF16.
+        (long indexOffset, byte[] plainIndex) = PlainIndex(_sample);
+        ModelDeltaIndex index = ModelDeltaIndex.Parse(plainIndex, indexOffset);
+        ModelDeltaEntry[] entries = [.. index.Entries.Select(e => e.Name != "a" ? e : new ModelDeltaEntry(
+            e.Index, e.Tensor with { DType = DType.F16 }, e.Mode, e.Base! with { DType = DType.F16 }, e.Segments))];
+        var tensors = _targetTensors.OrderBy(p => p.Key, StringComparer.Ordinal)
+            .Select(p => KeyValuePair.Create(p.Key, p.Key == "a" ? new Tensor(DType.F16, [8, 80], p.Value.Data) : p.Value)).ToList();
+        byte[] raw = ModelDeltaModels.RawFile(tensors, reverse: false, metadata: "{\"k\":\"v\"}");
+        byte[] header = raw[..(8 + (int)BinaryPrimitives.ReadUInt64LittleEndian(raw))];
+        var forged = new ModelDeltaIndex(index.ChunkSize, index.FrameSize, index.SegmentSize, index.BaseModel, index.BaseTensorCount,
+            ModelDigest.Compute(entries.Select(e => e.Tensor)), false, header, entries);
+        string path = Path.Combine(_dir, "f16.z4delta");
+        File.WriteAllBytes(path, Rewrite(_sample, forged));
+        int j = Array.FindIndex(entries[0].Segments, x => x.Kind == ModelDeltaFormat.SegmentDelta);
+        int length = j == 2 ? 256 : 512;
+
+        using ModelDeltaReader reader = ModelDeltaReader.Open(path);
+        var ex = Assert.Throws<Z4AiFormatException>(() => reader.Inspect())!;
+        Assert.That((ex.Kind, ex.Offset, ex.TensorName, ex.FilePath), Is.EqualTo((Z4AiErrorKind.CorruptFrame, (long?)entries[0].Segments[j].Offset, "a", path)));
+        Assert.That(ex.Detail, Is.EqualTo($"segment {j} holds a delta of {length} bytes of BF16 in chunks of 64; the index expects {length} bytes of F16 in chunks of 64"));
+        Assert.That(ModelDeltaReader.HasMagic(File.ReadAllBytes(path)), Is.True);
+    }
+
     // ---- helpers ----
 
     private static string Sha(Tensor t) => Convert.ToHexStringLower(SHA256.HashData(t.Data.Span));
