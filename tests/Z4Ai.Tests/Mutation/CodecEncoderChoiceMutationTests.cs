@@ -200,6 +200,31 @@ public class CodecEncoderChoiceMutationTests
         Assert.That(Decode(node, data.Length), Is.EqualTo(data));
     }
 
+    [Test]
+    public void EncodeTyped_TwoLevelsBelowTheNestingLimit_CodesALeaf()
+    {
+        // Depth MaxDepth - 3 still gets a transform; from MaxDepth - 2 on only a leaf fits under the limit.
+        (DType dtype, int row, byte[] weights) = Input("bf16w4096r256");
+        (DType boolType, _, byte[] flags) = Input("bool256");
+        foreach (CompressionEffort effort in new[] { Fast, Default })
+        {
+            Assert.That(EncodeAt(weights, dtype, row, RecipeDecoder.MaxDepth - 3, effort), Does.StartWith("fields(BF16)["));
+            Assert.That(EncodeAt(weights, dtype, row, RecipeDecoder.MaxDepth - 2, effort), Does.Not.Contain("("));
+            Assert.That(EncodeAt(flags, boolType, 0, RecipeDecoder.MaxDepth - 3, effort), Is.EqualTo("boolpack[packed:stored]"));
+            Assert.That(EncodeAt(flags, boolType, 0, RecipeDecoder.MaxDepth - 2, effort), Does.Not.Contain("("));
+        }
+    }
+
+    private static string EncodeAt(byte[] data, DType dtype, int row, int depth, CompressionEffort effort)
+    {
+        var output = new ArrayBufferWriter<byte>();
+        int written = new RecipeEncoder(effort).EncodeTyped(data, dtype, row, depth, output);
+        byte[] node = output.WrittenSpan.ToArray();
+        Assert.That(written, Is.EqualTo(node.Length));
+        Assert.That(Decode(node, data.Length), Is.EqualTo(data));
+        return Describe(node, data.Length);
+    }
+
     internal static byte[] Frame(byte[] node, int rawLength)
     {
         var frame = new ArrayBufferWriter<byte>();
