@@ -16,7 +16,7 @@ namespace Z4Ai.Tests.Mutation;
 /// recipe, node length and SHA-256 of the node bytes, and the node decodes back to the input. A change in any
 /// selection rule, threshold or node layout changes one of them; frames already written keep decoding either way
 /// (the decoder is pinned by the golden frames), so a deliberate change of the encoder updates this table.
-/// Written against Stryker's surviving mutants in the encoder.
+/// Aimed at Stryker's mutants in the encoder (written from the code; the encoder had no mutation report yet).
 /// </summary>
 public class CodecEncoderChoiceMutationTests
 {

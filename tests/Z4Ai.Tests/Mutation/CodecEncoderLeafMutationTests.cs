@@ -8,8 +8,8 @@ namespace Z4Ai.Tests.Mutation;
 /// <summary>
 /// The recipe encoder's leaf writers and its saving test, with exact bytes and boundaries: the stored leaf, the
 /// entropy header of each method (the row length only for context mixing), and <see cref="RecipeEncoder.Saves"/> at
-/// exactly the required percentage, one unit either side, and at equal sizes. Written against Stryker's surviving
-/// mutants in the encoder.
+/// exactly the required percentage, one unit either side, and at equal sizes. Aimed at Stryker's
+/// mutants in the encoder (written from the code; the encoder had no mutation report yet).
 /// </summary>
 public class CodecEncoderLeafMutationTests
 {
