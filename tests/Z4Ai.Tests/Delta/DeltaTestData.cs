@@ -75,4 +75,34 @@ internal static class DeltaTestData
 
         return (reference, current);
     }
+
+    /// <summary>
+    /// Random reference lanes and a copy where each element changes with probability <paramref name="density"/>: a
+    /// small step mostly; with <paramref name="wide"/>, a third of the changes take any new value (the largest steps,
+    /// sign flips).
+    /// </summary>
+    public static (byte[] Reference, byte[] Current) RandomLaneChanges(int laneSize, int elements, double density, bool wide, int seed)
+    {
+        var random = new Random(seed);
+        byte[] reference = new byte[elements * laneSize];
+        random.NextBytes(reference);
+        byte[] current = (byte[])reference.Clone();
+        for (int i = 0; i < elements; i++)
+        {
+            if (random.NextDouble() < density)
+            {
+                // Small steps mostly; with `wide`, any new value (including the largest steps and sign flips).
+                if (wide && random.Next(3) == 0)
+                {
+                    random.NextBytes(current.AsSpan(i * laneSize, laneSize));
+                }
+                else
+                {
+                    current[i * laneSize] ^= (byte)random.Next(1, 8);
+                }
+            }
+        }
+
+        return (reference, current);
+    }
 }

@@ -59,27 +59,7 @@ public class SparseDeltaTests
 
     private static (int, byte[], byte[]) Make(int kind, int elements, double density, bool wide, int seed)
     {
-        var random = new Random(seed);
-        int laneSize = LaneKinds[kind].LaneSize;
-        byte[] reference = new byte[elements * laneSize];
-        random.NextBytes(reference);
-        byte[] current = (byte[])reference.Clone();
-        for (int i = 0; i < elements; i++)
-        {
-            if (random.NextDouble() < density)
-            {
-                // Small steps mostly; with `wide`, any new value (including the largest steps and sign flips).
-                if (wide && random.Next(3) == 0)
-                {
-                    random.NextBytes(current.AsSpan(i * laneSize, laneSize));
-                }
-                else
-                {
-                    current[i * laneSize] ^= (byte)random.Next(1, 8);
-                }
-            }
-        }
-
+        (byte[] reference, byte[] current) = DeltaTestData.RandomLaneChanges(LaneKinds[kind].LaneSize, elements, density, wide, seed);
         return (kind, reference, current);
     }
 
