@@ -111,6 +111,10 @@ public class CodecEncoderNodesMutationTests
         yield return Case("bf16modetie", Max, "fields(BF16)[exponent:shift(256)[offsets:stored shifted:zstd] sign+mantissa:stored] 2105 6744B6318DDEEA93");
         yield return Case("bf16tworows", Max, "fields(BF16)[exponent:shift(256)[offsets:stored shifted:cm] sign+mantissa:stored] 707 2C79E86A49DCF2D4");
         yield return Case("bf16onerow", Max, "fields(BF16)[exponent:cm sign+mantissa:stored] 356 E04ECDA295AE1894");
+        yield return Case("f32codesrows", Fast, "palette(global, 8 entries, 8-bit)[codebook:stored indices:zstd] 632 81D6415E6AF84BDE");
+        yield return Case("f32codesrows", Max, "palette(global, 8 entries, 8-bit)[codebook:stored indices:cm] 331 781FD3B24EF15C7E");
+        yield return Case("bf16negzero964", Fast, "negzero(100 zeros)[signs:stored values:palette(global, 6 entries, 8-bit)[codebook:stored indices:rans-o0]] 371 8DBB3437C84F93F5");
+        yield return Case("bf16negzero964", Max, "negzero(100 zeros)[signs:stored values:palette(global, 6 entries, 8-bit)[codebook:stored indices:cm]] 372 732C97BD3F751B5A");
         yield return Case("f32affinerows", Default, "palette(groups of 256, 170 entries, 8-bit)[groups:zstd codebook:delta(4)[deltas:planes(4)[byte0:stored byte1:zstd byte2:zstd byte3:zstd]] indices:shift(256)[offsets:zstd shifted:rans-o1]] 7396 441EBD1E1C40A823");
         yield return Case("f32mixedrows128", Default, "palette(groups of 128, 217 entries, 8-bit)[groups:zstd codebook:fields(F32)[exponent:zstd mantissa-low:stored mantissa-mid:stored sign+mantissa-high:stored] indices:shift(128)[offsets:zstd shifted:cm]] 4241 FB9E41F13E281AC0");
     }
@@ -151,6 +155,8 @@ public class CodecEncoderNodesMutationTests
         "f32negzero256" => (DType.F32, 0, NegativeZeros(256, 250, 26, DType.F32)),
         "f32negzero33" => (DType.F32, 0, NegativeZeros(33, 30, 27, DType.F32)),
         "bf16negzero1001" => (DType.BF16, 0, NegativeZeros(1001, 300, 28, DType.BF16)),
+        "bf16negzero964" => (DType.BF16, 0, NegativeZeros(964, 100, 47, DType.BF16)),
+        "f32codesrows" => (DType.F32, 64, CodecSamples.F32(Enumerable.Range(0, 4096).Select(i => (float)((Math.Round(2 * Math.Sin(i * 0.05) + (i % 64 / 16)) + 0.0) * 0.1)).ToArray())),
         "f64negzero100" => (DType.F64, 0, NegativeZeros(100, 60, 29, DType.F64)),
         "f32negnoise" => (DType.F32, 0, NegativeNoise(1024, 30)),
         "f16negzero" => (DType.F16, 0, NegativeZeros(512, 200, 31, DType.F16)),
