@@ -63,6 +63,8 @@ public class CodecEncoderTopMutationTests
         yield return Case("bf16edge37", Max, "zeromask(bitmap, 31 non-zero)[positions:stored values:stored] 75 AE9E62A596D7B7C1");
         yield return Case("bf16edge153", Max, "zeromask(bitmap, 138 non-zero)[positions:stored values:stored] 306 EC5760C25B5F17ED");
         yield return Case("f32edge37", Max, "zstd 145 23EDE8BCBFD0D781");
+        yield return Case("bf16affinerow0", Fast, "palette(groups of 128, f32 scales, 64 entries, 8-bit)[groups:stored codebook:deadbits(F32->24 bits)[narrow:planes(3)[byte0:stored byte1:stored byte2:rans-o0]] indices:shift(128)[offsets:stored shifted:zstd]] 4063 0FA322935ABD95BA");
+        yield return Case("f32tiled1mib", Fast, "zstd 67645 58FC1DA5C55381ED");
     }
 
     private static TestCaseData Case(string input, CompressionEffort effort, string expected) =>
@@ -83,6 +85,8 @@ public class CodecEncoderTopMutationTests
         "bf16edge37" => (DType.BF16, 0, SparseNoise(37 * 2, 37 * 31 + 2, 2)),
         "bf16edge153" => (DType.BF16, 0, SparseNoise(153 * 2, 153 * 31 + 5, 5)),
         "f32edge37" => (DType.F32, 0, SparseNoise(37 * 4, 37 * 31 + 2, 2)),
+        "bf16affinerow0" => (DType.BF16, 0, Z4Ai.Tests.Transforms.PaletteTests.CodesThroughF32(DType.BF16, 16, 256, 127, 22)),
+        "f32tiled1mib" => (DType.F32, 0, Tiled(EffortProfile.SmallStreamLength, 65536 + 1025, 57)),
         _ => throw new ArgumentException(name, nameof(name)),
     };
 
@@ -103,13 +107,16 @@ public class CodecEncoderTopMutationTests
         yield return new TestCaseData(65537, 0, Default, "0128B52FFD60 zstd 17139 9CDFEFAD16F38DD4");
         yield return new TestCaseData(1024, 1024, Max, "02030600120E cm 396 C3A778E7B424D6DA");
         yield return new TestCaseData(1024, 1023, Max, "020306FF0712 cm 360 696D37D60DF9AFC1");
+        yield return new TestCaseData(2000, -3, Default, "020204210345 rans-o1 213 3633F86AE1C30092");
         yield return new TestCaseData(1024, 32, Max, "02030620120E cm 397 9A93CE117D3E851B");
     }
 
     [TestCaseSource(nameof(SymbolCases))]
     public void EncodeSymbols_LengthAndRow_GivesPinnedLeaf(int length, int row, CompressionEffort effort, string expected)
     {
-        byte[] data = effort == Max ? Markov1(length, 56) : Markov(length, 56);
+        // Row -3 stands for the three-symbol chain (coded with no row).
+        byte[] data = row == -3 ? Cycle3(length, 58) : effort == Max ? Markov1(length, 56) : Markov(length, 56);
+        row = Math.Max(0, row);
         var output = new ArrayBufferWriter<byte>();
         int written = new RecipeEncoder(effort).EncodeSymbols(data, 8, row, output);
         byte[] node = output.WrittenSpan.ToArray();
@@ -118,6 +125,38 @@ public class CodecEncoderTopMutationTests
         string actual = $"{Convert.ToHexString(node[..Math.Min(6, node.Length)])} {CodecEncoderChoiceMutationTests.Describe(node, length)} {node.Length} {Convert.ToHexString(SHA256.HashData(node))[..16]}";
         TestContext.Out.WriteLine($"ACTUAL\t{length}|{row}|{effort}\t{actual}");
         Assert.That(actual, Is.EqualTo(expected));
+    }
+
+    /// <summary>Three symbols (0, 7, 9) cycling in order four times in five: order 1 pays on exactly three symbols.</summary>
+    private static byte[] Cycle3(int n, int seed)
+    {
+        var r = new Random(seed);
+        byte[] symbols = [0, 7, 9];
+        byte[] b = new byte[n];
+        int s = 0;
+        for (int i = 0; i < n; i++)
+        {
+            s = r.Next(5) < 4 ? (s + 1) % 3 : r.Next(3);
+            b[i] = symbols[s];
+        }
+
+        return b;
+    }
+
+    /// <summary>
+    /// <paramref name="length"/> bytes repeating a random tile longer than the 64 KiB zstd probe sample: only a
+    /// probe over the whole stream (streams of at most 1 MiB) sees the repeats.
+    /// </summary>
+    private static byte[] Tiled(int length, int tile, int seed)
+    {
+        byte[] pattern = CodecSamples.Noise(tile, new Random(seed));
+        byte[] b = new byte[length];
+        for (int i = 0; i < length; i++)
+        {
+            b[i] = pattern[i % tile];
+        }
+
+        return b;
     }
 
     /// <summary>Symbols 0 to 15 times 3 from a chain that mostly steps to the next state.</summary>
