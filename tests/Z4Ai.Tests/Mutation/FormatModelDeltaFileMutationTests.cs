@@ -575,6 +575,59 @@ public class FormatModelDeltaFileMutationTests
     }
 
     [Test]
+    public void LinkSource_GenuineTensorReadInParts_RaisesNoFalseAlarm()
+    {
+        // The forged-digest tests above pass even when the running hash is not fed; these reads of the genuine
+        // tensor would then fail on their last part. Each sequence brings the count to exactly the tensor's length,
+        // so a check is made (or, for the overlap, would be made if the tracking did not stop).
+        using ModelDeltaLinkSource link = Link(_delta);
+        ModelTensor a = Tensor(link, "a");
+        byte[] expected = _targetTensors["a"].Data.ToArray();
+
+        // Consecutive parts: inside a segment, across a segment edge, then the rest (ends in the short last segment).
+        byte[] first = new byte[100];
+        byte[] second = new byte[500];
+        byte[] rest = new byte[680];
+        Assert.That(link.Read(a, 0, first, default), Is.False);
+        Assert.That(link.Read(a, 100, second, default), Is.False);
+        Assert.DoesNotThrow(() => link.Read(a, 600, rest, default));
+        Assert.That(first.Concat(second).Concat(rest).ToArray(), Is.EqualTo(expected));
+
+        // Interrupted after 100 bytes, then read again from 0 in two parts: the hash starts over.
+        link.Read(a, 0, new byte[100], default);
+        link.Read(a, 0, new byte[640], default);
+        Assert.DoesNotThrow(() => link.Read(a, 640, new byte[640], default));
+
+        // A read that starts at 50 instead of 100: not consecutive, so the tracking stops. Were it appended anyway,
+        // the count would reach the tensor's 1,280 bytes (100 + 1,180) and the digest of the overlapping bytes fail.
+        link.Read(a, 0, new byte[100], default);
+        Assert.DoesNotThrow(() => link.Read(a, 50, new byte[1180], default));
+    }
+
+    [Test]
+    public void LinkSource_CancelledReadOfAScratchTensor_StopsBeforeDecoding()
+    {
+        // "d" is stored from scratch, so nothing is read from the base, whose own check would otherwise see the token.
+        using ModelDeltaLinkSource link = Link(_delta);
+        using var cancelled = new CancellationTokenSource();
+        cancelled.Cancel();
+        byte[] buffer = new byte[32];
+        Assert.Throws<OperationCanceledException>(() => link.Read(Tensor(link, "d"), 0, buffer, cancelled.Token));
+        Assert.That(buffer, Is.All.EqualTo((byte)0));
+    }
+
+    [Test]
+    public void Restore_ForgedDigestOfAnEmptyTensor_Fails()
+    {
+        // An empty tensor has no segment to decode; its digest is still checked against SHA-256 of no bytes.
+        string output = Path.Combine(_dir, "forged-empty.safetensors");
+        var ex = Assert.Throws<Z4AiIntegrityException>(() => DeltaCodec.DecompressFile(Forge("e"), _base, output))!;
+        Assert.That(ex.Subject, Is.EqualTo("e"));
+        Assert.That(ex.ActualDigest, Is.EqualTo(Convert.ToHexStringLower(SHA256.HashData(ReadOnlySpan<byte>.Empty))));
+        Assert.That(File.Exists(output), Is.False);
+    }
+
+    [Test]
     public void Restore_ForgedDigestOfAMultiSegmentTensor_FailsAndLeavesNoOutput()
     {
         string output = Path.Combine(_dir, "forged.safetensors");
