@@ -187,14 +187,9 @@ public class CodecEncoderChoiceMutationTests
     public void EncodeTyped_Input_GivesPinnedRecipeLengthAndBytes(string input, CompressionEffort effort, string expected)
     {
         (DType dtype, int row, byte[] data) = Input(input);
-        var output = new ArrayBufferWriter<byte>();
-        int written = new RecipeEncoder(effort).EncodeTyped(data, dtype, row, 0, output);
-        byte[] node = output.WrittenSpan.ToArray();
-        string actual = $"{Describe(node, data.Length)} {node.Length} {Convert.ToHexString(SHA256.HashData(node))[..16]}";
+        string actual = Encode(data, dtype, row, 0, effort);
         TestContext.Out.WriteLine($"ACTUAL\t{input}|{effort}\t{actual}");
-        Assert.That(written, Is.EqualTo(node.Length), "returned length");
         Assert.That(actual, Is.EqualTo(expected));
-        Assert.That(Decode(node, data.Length), Is.EqualTo(data));
     }
 
     [Test]
@@ -212,14 +207,25 @@ public class CodecEncoderChoiceMutationTests
         }
     }
 
-    private static string EncodeAt(byte[] data, DType dtype, int row, int depth, CompressionEffort effort)
+    /// <summary>Encodes at <paramref name="depth"/>, checks the returned length and the round trip, and returns
+    /// the description, node length and the first 16 hex digits of the node's SHA-256.</summary>
+    internal static string Encode(byte[] data, DType dtype, int row, int depth, CompressionEffort effort)
+    {
+        byte[] node = EncodeNode(data, dtype, row, depth, effort);
+        return $"{Describe(node, data.Length)} {node.Length} {Convert.ToHexString(SHA256.HashData(node))[..16]}";
+    }
+
+    private static string EncodeAt(byte[] data, DType dtype, int row, int depth, CompressionEffort effort) =>
+        Describe(EncodeNode(data, dtype, row, depth, effort), data.Length);
+
+    private static byte[] EncodeNode(byte[] data, DType dtype, int row, int depth, CompressionEffort effort)
     {
         var output = new ArrayBufferWriter<byte>();
         int written = new RecipeEncoder(effort).EncodeTyped(data, dtype, row, depth, output);
         byte[] node = output.WrittenSpan.ToArray();
-        Assert.That(written, Is.EqualTo(node.Length));
-        Assert.That(Decode(node, data.Length), Is.EqualTo(data));
-        return Describe(node, data.Length);
+        Assert.That(written, Is.EqualTo(node.Length), "returned length");
+        Assert.That(Decode(node, data.Length), Is.EqualTo(data), "round trip");
+        return node;
     }
 
     internal static byte[] Frame(byte[] node, int rawLength)

@@ -180,7 +180,7 @@ public class CodecEncoderNodesMutationTests
     public void EncodeTyped_Input_GivesPinnedRecipeLengthAndBytes(string input, CompressionEffort effort, string expected)
     {
         (DType dtype, int row, byte[] data) = Input(input);
-        string actual = Encode(data, dtype, row, 0, effort);
+        string actual = CodecEncoderChoiceMutationTests.Encode(data, dtype, row, 0, effort);
         TestContext.Out.WriteLine($"ACTUAL\t{input}|{effort}\t{actual}");
         Assert.That(actual, Is.EqualTo(expected));
     }
@@ -192,11 +192,11 @@ public class CodecEncoderNodesMutationTests
         // at MaxDepth - 1); one level deeper it is a single symbol leaf.
         (DType dtype, _, byte[] data) = Input("i32for16");
         Assert.That(RecipeDecoder.MaxDepth, Is.EqualTo(8));
-        Assert.That(Encode(data, dtype, 0, 4, Fast), Is.EqualTo("intpack(for, 16 bits)[packed:planes(2)[byte0:stored byte1:stored]] 2066 0661A00AD30E2FFE"));
-        Assert.That(Encode(data, dtype, 0, 5, Fast), Does.StartWith("intpack(for, 16 bits)[packed:stored] "));
+        Assert.That(CodecEncoderChoiceMutationTests.Encode(data, dtype, 0, 4, Fast), Is.EqualTo("intpack(for, 16 bits)[packed:planes(2)[byte0:stored byte1:stored]] 2066 0661A00AD30E2FFE"));
+        Assert.That(CodecEncoderChoiceMutationTests.Encode(data, dtype, 0, 5, Fast), Does.StartWith("intpack(for, 16 bits)[packed:stored] "));
         (DType wide, _, byte[] longs) = Input("i64for32");
-        Assert.That(Encode(longs, wide, 0, 4, Fast), Does.StartWith("intpack(for, 32 bits)[packed:planes(4)["));
-        Assert.That(Encode(longs, wide, 0, 5, Fast), Does.StartWith("intpack(for, 32 bits)[packed:stored] "));
+        Assert.That(CodecEncoderChoiceMutationTests.Encode(longs, wide, 0, 4, Fast), Does.StartWith("intpack(for, 32 bits)[packed:planes(4)["));
+        Assert.That(CodecEncoderChoiceMutationTests.Encode(longs, wide, 0, 5, Fast), Does.StartWith("intpack(for, 32 bits)[packed:stored] "));
     }
 
     [Test]
@@ -205,22 +205,10 @@ public class CodecEncoderNodesMutationTests
         // A codebook of 100 rising F32 values codes smaller as zigzag deltas; the delta form (two more levels) is
         // tried only while depth + 2 < MaxDepth - 2.
         (DType dtype, _, byte[] data) = Input("f32bigcodebook");
-        Assert.That(Encode(data, dtype, 0, 3, Fast), Does.StartWith("palette(global, 100 entries, 8-bit)[codebook:delta(4)[deltas:planes(4)["));
-        string deeper = Encode(data, dtype, 0, 4, Fast);
+        Assert.That(CodecEncoderChoiceMutationTests.Encode(data, dtype, 0, 3, Fast), Does.StartWith("palette(global, 100 entries, 8-bit)[codebook:delta(4)[deltas:planes(4)["));
+        string deeper = CodecEncoderChoiceMutationTests.Encode(data, dtype, 0, 4, Fast);
         Assert.That(deeper, Does.StartWith("palette(global, 100 entries, 8-bit)[codebook:"));
         Assert.That(deeper, Does.Not.Contain("delta"));
-    }
-
-    /// <summary>Encodes at <paramref name="depth"/>, checks the returned length and the round trip, and returns
-    /// the description, node length and the first 16 hex digits of the node's SHA-256.</summary>
-    internal static string Encode(byte[] data, DType dtype, int row, int depth, CompressionEffort effort)
-    {
-        var output = new ArrayBufferWriter<byte>();
-        int written = new RecipeEncoder(effort).EncodeTyped(data, dtype, row, depth, output);
-        byte[] node = output.WrittenSpan.ToArray();
-        Assert.That(written, Is.EqualTo(node.Length), "returned length");
-        Assert.That(CodecEncoderChoiceMutationTests.Decode(node, data.Length), Is.EqualTo(data), "round trip");
-        return $"{CodecEncoderChoiceMutationTests.Describe(node, data.Length)} {node.Length} {Convert.ToHexString(SHA256.HashData(node))[..16]}";
     }
 
     private static byte[] LowZero(byte[] data, int size, int zeroBytes)

@@ -97,7 +97,7 @@ public class CodecEncoderTopMutationTests
     public void EncodeTyped_BoundaryInput_GivesPinnedRecipeLengthAndBytes(string input, CompressionEffort effort, string expected)
     {
         (DType dtype, int row, byte[] data) = Input(input);
-        string actual = CodecEncoderNodesMutationTests.Encode(data, dtype, row, 0, effort);
+        string actual = CodecEncoderChoiceMutationTests.Encode(data, dtype, row, 0, effort);
         TestContext.Out.WriteLine($"ACTUAL\t{input}|{effort}\t{actual}");
         Assert.That(actual, Is.EqualTo(expected));
     }
