@@ -1,6 +1,4 @@
-using System.Buffers;
 using System.Buffers.Binary;
-using System.Security.Cryptography;
 using NUnit.Framework;
 using Z4Ai.Codecs;
 using Z4Ai.Tests.Codecs;
