@@ -38,7 +38,12 @@ internal sealed partial class RecipeEncoder
 
     private readonly EffortProfile _profile;
 
-    public RecipeEncoder(CompressionEffort effort) => _profile = EffortProfile.For(effort);
+    public RecipeEncoder(CompressionEffort effort)
+        : this(EffortProfile.For(effort))
+    {
+    }
+
+    public RecipeEncoder(EffortProfile profile) => _profile = profile;
 
     /// <summary>
     /// Appends a node encoding <paramref name="data"/>, elements of <paramref name="dtype"/> (rows of

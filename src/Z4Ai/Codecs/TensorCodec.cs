@@ -28,7 +28,7 @@ internal static class TensorCodec
     private const byte PlaneStored = 0;
     private const byte PlaneZstd = 1;
 
-    /// <summary>The largest frame <see cref="Encode"/> can produce for <paramref name="rawLength"/> bytes.</summary>
+    /// <summary>The largest frame <see cref="Encode(ReadOnlySpan{byte}, DType, CompressionEffort, IBufferWriter{byte}, int)"/> can produce for <paramref name="rawLength"/> bytes.</summary>
     public static int GetMaxEncodedLength(int rawLength) => rawLength + MaxHeaderLength;
 
     /// <summary>Encodes <paramref name="raw"/> and appends the frame to <paramref name="output"/>.</summary>
@@ -39,8 +39,13 @@ internal static class TensorCodec
     /// <param name="rowLength">Elements per row of the tensor (its last dimension), or 0 when unknown: per-row
     /// palettes and the context model's "row above" use it.</param>
     /// <returns>The codec id of the frame.</returns>
-    public static CodecId Encode(ReadOnlySpan<byte> raw, DType dtype, CompressionEffort effort, IBufferWriter<byte> output, int rowLength = 0)
+    public static CodecId Encode(ReadOnlySpan<byte> raw, DType dtype, CompressionEffort effort, IBufferWriter<byte> output, int rowLength = 0) =>
+        Encode(raw, dtype, EffortProfile.For(effort), output, rowLength);
+
+    /// <summary>Encodes <paramref name="raw"/> with the coders <paramref name="profile"/> allows (see <see cref="EffortProfile.ForFastDecode"/>).</summary>
+    public static CodecId Encode(ReadOnlySpan<byte> raw, DType dtype, EffortProfile profile, IBufferWriter<byte> output, int rowLength = 0)
     {
+        ArgumentNullException.ThrowIfNull(profile);
         ArgumentNullException.ThrowIfNull(output);
         ArgumentOutOfRangeException.ThrowIfNegative(rowLength);
         if (raw.Length < MinCodedLength)
@@ -49,7 +54,7 @@ internal static class TensorCodec
         }
 
         using var tree = new ArrayPoolBufferWriter<byte>(raw.Length + 64);
-        new RecipeEncoder(effort).EncodeTyped(raw, dtype, rowLength, 0, tree);
+        new RecipeEncoder(profile).EncodeTyped(raw, dtype, rowLength, 0, tree);
         ReadOnlySpan<byte> node = tree.WrittenSpan;
         return (RecipeKind)node[0] switch
         {

@@ -20,7 +20,8 @@ namespace Z4Ai.Delta;
 /// <see cref="DeltaChunkReader"/>). Chunk <c>i</c> covers target bytes <c>[i * chunkSize, min((i + 1) * chunkSize,
 /// targetLength))</c> and is compared with the reference bytes at the same offsets. The encoder keeps, per chunk,
 /// the smallest of: Copy (the chunk equals the reference there; nothing stored), Xor, Subtract, and Scratch (the
-/// chunk alone), each coded by <see cref="TensorCodec"/>, and, when at most half the elements changed, SparseBlock
+/// chunk alone), each coded by <see cref="TensorCodec"/> (Xor and Subtract at Default without context-mixing leaves,
+/// <see cref="EffortProfile.ForFastDecode"/>; Scratch as the codec codes the chunk alone), and, when at most half the elements changed, SparseBlock
 /// (<see cref="SparseBlockDelta"/>); the range-coded Sparse mode (<see cref="SparseDelta"/>), which decodes several
 /// times slower, replaces that choice only as <see cref="KeepSlowSparse"/> allows. Below <see cref="CompressionEffort.Max"/>
 /// only the one of Xor and Subtract that <see cref="DeltaEstimator"/> favours is coded; Scratch is always coded, so
@@ -525,8 +526,9 @@ internal static class BufferDelta
         ArrayPoolBufferWriter<byte> best,
         ref DeltaChunkMode bestMode)
     {
+        // Xor and Subtract chunks exist to decode fast from a reference: no context-mixing leaves at Default.
         candidate.Clear();
-        TensorCodec.Encode(transformed, dtype, effort, candidate);
+        TensorCodec.Encode(transformed, dtype, EffortProfile.ForFastDecode(effort), candidate);
         if (candidate.WrittenCount < best.WrittenCount)
         {
             best.Clear();

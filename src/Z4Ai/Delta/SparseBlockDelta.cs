@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using CommunityToolkit.HighPerformance.Buffers;
 using Z4Ai.Entropy;
 using Z4Ai.Internal;
@@ -43,6 +44,12 @@ internal static class SparseBlockDelta
 
     private const int Contexts = 256;
 
+    /// <summary>How many contiguous runs of changes the decoder's class passes interleave.</summary>
+    private const int Quarters = 4;
+
+    /// <summary>Spare entries the position array needs past the last change for <see cref="LocateBitmap"/>'s stores.</summary>
+    private const int PositionSlack = 8;
+
     /// <summary>A gap never needs more low bits than this (chunks hold at most 2^28 elements).</summary>
     private const int MaxGapExtraBits = 28;
 
@@ -55,6 +62,9 @@ internal static class SparseBlockDelta
     private static readonly ulong[] s_tokenBase = BuildTokenBase();
 
     private static readonly byte[] s_tokenExtra = BuildTokenExtra();
+
+    /// <summary>Per byte value, eight entries: the offsets of its set bits, lowest first, then zeros.</summary>
+    private static readonly int[] s_bitOffsets = BuildBitOffsets();
 
     /// <summary>The token of <paramref name="n"/> (at least 1) and the count of its low bits, which are <c>n</c>'s lowest.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -244,6 +254,13 @@ internal static class SparseBlockDelta
     /// Patches <paramref name="target"/>, which holds the reference chunk, with the changes in
     /// <paramref name="payload"/>.
     /// </summary>
+    /// <remarks>
+    /// Decoding runs as separate tight passes rather than one loop doing everything per change: positions (for a
+    /// bitmap, branch-free with vectors: <see cref="LocateBitmap"/>), each change's class, the step tokens back into
+    /// change order, then the patch. The class and reordering passes walk <see cref="Quarters"/> contiguous runs of
+    /// the changes side by side, each with its own counters, so the per-class counter updates of neighbouring changes
+    /// do not wait on one another. The bytes written are the same as a single pass would write.
+    /// </remarks>
     public static void Decode(ReadOnlySpan<byte> payload, Span<byte> target, int laneSize, bool ordered, int chunkIndex)
     {
         int elements = target.Length / laneSize;
@@ -261,28 +278,21 @@ internal static class SparseBlockDelta
         bool useBitmap = (flags & BitmapFlag) != 0;
         int bitmapLength = (elements + 7) / 8;
         byte[] tokens = ArrayPool<byte>.Shared.Rent(useBitmap ? Math.Max(changes, bitmapLength) : changes);
-        int[] positions = ArrayPool<int>.Shared.Rent(changes);
+        byte[] classes = ArrayPool<byte>.Shared.Rent(changes);
+        int[] positions = ArrayPool<int>.Shared.Rent(changes + PositionSlack);
+        int[] quarterCounts = ArrayPool<int>.Shared.Rent(Quarters * Contexts);
         try
         {
             ReadOnlySpan<byte> positionStream = ReadSection(ref reader);
             RansCodec.Decode(positionStream, (flags & Order1Flag) != 0, AlphabetBits, tokens.AsSpan(0, useBitmap ? bitmapLength : changes));
             var gapBits = new RawBitReader(ReadSection(ref reader));
-            Span<int> counts = stackalloc int[Contexts + 1];
-            counts.Clear();
-            switch (laneSize)
+            if (useBitmap)
             {
-                case 1:
-                    Locate<byte>(tokens, useBitmap, positions, changes, ref gapBits, target, lanes, shift, counts, chunkIndex);
-                    break;
-                case 2:
-                    Locate<ushort>(tokens, useBitmap, positions, changes, ref gapBits, target, lanes, shift, counts, chunkIndex);
-                    break;
-                case 4:
-                    Locate<uint>(tokens, useBitmap, positions, changes, ref gapBits, target, lanes, shift, counts, chunkIndex);
-                    break;
-                default:
-                    Locate<ulong>(tokens, useBitmap, positions, changes, ref gapBits, target, lanes, shift, counts, chunkIndex);
-                    break;
+                LocateBitmap(tokens.AsSpan(0, bitmapLength), positions, changes, elements, chunkIndex);
+            }
+            else
+            {
+                LocateGaps(tokens, positions, changes, ref gapBits, elements, chunkIndex);
             }
 
             if (!gapBits.EndsExactly)
@@ -290,17 +300,44 @@ internal static class SparseBlockDelta
                 ThrowHelper.CorruptFrame($"sparse-block chunk {chunkIndex}: the gaps' low bits take {gapBits.BitPosition} bits, which the section's length does not match");
             }
 
-            // The gap tokens are spent: the step tokens take their place, grouped by class.
-            int classes = Contexts >> shift;
-            for (int c = 0; c < classes; c++)
+            Span<int> counts = quarterCounts.AsSpan(0, Quarters * Contexts);
+            counts.Clear();
+            switch (laneSize)
             {
-                int count = counts[c + 1];
-                if (count > 0)
+                case 1:
+                    Classify<byte>(positions, changes, target, lanes, shift, classes, counts);
+                    break;
+                case 2:
+                    Classify<ushort>(positions, changes, target, lanes, shift, classes, counts);
+                    break;
+                case 4:
+                    Classify<uint>(positions, changes, target, lanes, shift, classes, counts);
+                    break;
+                default:
+                    Classify<ulong>(positions, changes, target, lanes, shift, classes, counts);
+                    break;
+            }
+
+            // The gap tokens are spent: the step tokens take their place, grouped by class. Each quarter's cursor
+            // for a class starts after that class's tokens of the earlier quarters.
+            int classCount = Contexts >> shift;
+            int at = 0;
+            for (int c = 0; c < classCount; c++)
+            {
+                int count = 0;
+                for (int q = 0; q < Quarters; q++)
                 {
-                    RansCodec.Decode(ReadSection(ref reader), order1: false, AlphabetBits, tokens.AsSpan(counts[c], count));
+                    int n = counts[(q * Contexts) + c];
+                    counts[(q * Contexts) + c] = at + count;
+                    count += n;
                 }
 
-                counts[c + 1] += counts[c];
+                if (count > 0)
+                {
+                    RansCodec.Decode(ReadSection(ref reader), order1: false, AlphabetBits, tokens.AsSpan(at, count));
+                }
+
+                at += count;
             }
 
             var stepBits = new RawBitReader(ReadSection(ref reader));
@@ -309,19 +346,21 @@ internal static class SparseBlockDelta
                 ThrowHelper.CorruptFrame($"sparse-block chunk {chunkIndex}: {reader.Remaining} unexpected bytes after the last section");
             }
 
+            // The class bytes are spent too: they take the step tokens in change order.
+            Reorder(tokens, classes, changes, counts);
             switch (laneSize)
             {
                 case 1:
-                    Patch<byte>(tokens, positions, changes, ref stepBits, target, lanes, shift, counts, chunkIndex);
+                    Patch<byte>(classes, positions, changes, ref stepBits, target, lanes, chunkIndex);
                     break;
                 case 2:
-                    Patch<ushort>(tokens, positions, changes, ref stepBits, target, lanes, shift, counts, chunkIndex);
+                    Patch<ushort>(classes, positions, changes, ref stepBits, target, lanes, chunkIndex);
                     break;
                 case 4:
-                    Patch<uint>(tokens, positions, changes, ref stepBits, target, lanes, shift, counts, chunkIndex);
+                    Patch<uint>(classes, positions, changes, ref stepBits, target, lanes, chunkIndex);
                     break;
                 default:
-                    Patch<ulong>(tokens, positions, changes, ref stepBits, target, lanes, shift, counts, chunkIndex);
+                    Patch<ulong>(classes, positions, changes, ref stepBits, target, lanes, chunkIndex);
                     break;
             }
 
@@ -333,67 +372,93 @@ internal static class SparseBlockDelta
         finally
         {
             ArrayPool<byte>.Shared.Return(tokens);
+            ArrayPool<byte>.Shared.Return(classes);
             ArrayPool<int>.Shared.Return(positions);
+            ArrayPool<int>.Shared.Return(quarterCounts);
         }
     }
 
-    /// <summary>
-    /// Turns the gap tokens and low bits into positions, checking each, and counts the changes per class into
-    /// <c>counts[class + 1]</c>.
-    /// </summary>
-    private static void Locate<T>(
-        byte[] tokens,
-        bool bitmap,
-        int[] positions,
-        int changes,
-        ref RawBitReader gapBits,
-        Span<byte> target,
-        in SparseDelta.Lanes lanes,
-        int shift,
-        Span<int> counts,
-        int chunkIndex)
-        where T : unmanaged, IBinaryInteger<T>
+    /// <summary>The positions of the set bits of the bitmap in <paramref name="bitmap"/>, checked against the count.</summary>
+    /// <remarks>
+    /// At the densities where the bitmap is used (at least one element in eight changed) a loop over each byte's set
+    /// bits mispredicts its exit on nearly every byte. With 256-bit vectors each byte instead stores all eight entries
+    /// of its row of <see cref="s_bitOffsets"/> (the offsets of its set bits, lowest first) at the next position and
+    /// advances by its popcount, so there is no data-dependent branch; <paramref name="positions"/> needs
+    /// <see cref="PositionSlack"/> spare entries for the unused tail of the last store.
+    /// </remarks>
+    internal static void LocateBitmap(ReadOnlySpan<byte> bitmap, int[] positions, int changes, int elements, int chunkIndex)
     {
-        int elements = target.Length / Unsafe.SizeOf<T>();
-        ref byte start = ref MemoryMarshal.GetReference(target);
-        ref int count = ref MemoryMarshal.GetReference(counts);
-        if (bitmap)
+        int bytes = (elements + 7) / 8;
+        int last = bytes - 1;
+        if (bytes > 0 && (bitmap[last] >> (elements - (last * 8))) != 0)
         {
-            int k = 0;
-            int bytes = (elements + 7) / 8;
+            ThrowHelper.CorruptFrame($"sparse-block chunk {chunkIndex}: the position bitmap marks more than {changes} changes or elements past {elements}");
+        }
+
+        int k = 0;
+        if (Vector256.IsHardwareAccelerated && positions.Length >= changes + PositionSlack)
+        {
+            ref int offsets = ref MemoryMarshal.GetArrayDataReference(s_bitOffsets);
+            ref int output = ref MemoryMarshal.GetArrayDataReference(positions);
             for (int b = 0; b < bytes; b++)
             {
-                uint bits = tokens[b];
-                if (bits == 0)
-                {
-                    continue;
-                }
-
-                if (k + BitOperations.PopCount(bits) > changes || (b == bytes - 1 && (bits >> (elements - (b * 8))) != 0))
+                uint bits = bitmap[b];
+                int next = k + BitOperations.PopCount(bits);
+                if (next > changes)
                 {
                     ThrowHelper.CorruptFrame($"sparse-block chunk {chunkIndex}: the position bitmap marks more than {changes} changes or elements past {elements}");
                 }
 
-                do
-                {
-                    int element = (b * 8) + BitOperations.TrailingZeroCount(bits);
-                    bits &= bits - 1;
-                    positions[k++] = element;
-                    Unsafe.Add(ref count, (lanes.Context(Load<T>(ref start, element, target, lanes)) >> shift) + 1)++;
-                }
-                while (bits != 0);
+                Vector256<int> row = Vector256.LoadUnsafe(ref offsets, (nuint)(bits * 8));
+                (row + Vector256.Create(b * 8)).StoreUnsafe(ref output, (nuint)k);
+                k = next;
             }
-
-            if (k != changes)
-            {
-                ThrowHelper.CorruptFrame($"sparse-block chunk {chunkIndex}: the position bitmap marks {k} changes, the payload declares {changes}");
-            }
-
-            return;
+        }
+        else
+        {
+            k = LocateBitmapScalar(bitmap, positions, changes, bytes, elements, chunkIndex);
         }
 
+        if (k != changes)
+        {
+            ThrowHelper.CorruptFrame($"sparse-block chunk {chunkIndex}: the position bitmap marks {k} changes, the payload declares {changes}");
+        }
+    }
+
+    /// <summary>The scalar form of <see cref="LocateBitmap"/>: returns how many positions the bitmap marks.</summary>
+    internal static int LocateBitmapScalar(ReadOnlySpan<byte> bitmap, int[] positions, int changes, int bytes, int elements, int chunkIndex)
+    {
+        int k = 0;
+        for (int b = 0; b < bytes; b++)
+        {
+            uint bits = bitmap[b];
+            if (bits == 0)
+            {
+                continue;
+            }
+
+            if (k + BitOperations.PopCount(bits) > changes)
+            {
+                ThrowHelper.CorruptFrame($"sparse-block chunk {chunkIndex}: the position bitmap marks more than {changes} changes or elements past {elements}");
+            }
+
+            do
+            {
+                positions[k++] = (b * 8) + BitOperations.TrailingZeroCount(bits);
+                bits &= bits - 1;
+            }
+            while (bits != 0);
+        }
+
+        return k;
+    }
+
+    /// <summary>Turns the gap tokens and their low bits into positions, checking each.</summary>
+    private static void LocateGaps(byte[] tokens, int[] positions, int changes, ref RawBitReader gapBits, int elements, int chunkIndex)
+    {
         ref ulong tokenBase = ref MemoryMarshal.GetArrayDataReference(s_tokenBase);
         ref byte tokenExtra = ref MemoryMarshal.GetArrayDataReference(s_tokenExtra);
+        RawBitReader bits = gapBits;
         long position = -1;
         for (int k = 0; k < changes; k++)
         {
@@ -404,40 +469,101 @@ internal static class SparseBlockDelta
                 ThrowHelper.CorruptFrame($"sparse-block chunk {chunkIndex}: change {k} of {changes} has gap token {token}, beyond any gap in {elements} elements");
             }
 
-            position += (long)(Unsafe.Add(ref tokenBase, token) | gapBits.Read(extra));
+            position += (long)(Unsafe.Add(ref tokenBase, token) | bits.Read(extra));
             if (position >= elements)
             {
                 ThrowHelper.CorruptFrame($"sparse-block chunk {chunkIndex}: change {k} of {changes} lies outside the chunk's {elements} elements");
             }
 
             positions[k] = (int)position;
-            Unsafe.Add(ref count, (lanes.Context(Load<T>(ref start, (int)position, target, lanes)) >> shift) + 1)++;
+        }
+
+        gapBits = bits;
+    }
+
+    /// <summary>
+    /// Each change's class (from its reference element, which <paramref name="target"/> still holds), and per quarter
+    /// of the changes the count of each class into <c>counts[quarter * 256 + class]</c>.
+    /// </summary>
+    private static void Classify<T>(
+        int[] positions, int changes, Span<byte> target, in SparseDelta.Lanes lanes, int shift, byte[] classes, Span<int> counts)
+        where T : unmanaged, IBinaryInteger<T>
+    {
+        ref byte start = ref MemoryMarshal.GetReference(target);
+        ref int count = ref MemoryMarshal.GetReference(counts);
+        SparseDelta.Lanes local = lanes;
+        int quarter = changes / Quarters;
+        for (int j = 0; j < quarter; j++)
+        {
+            for (int q = 0; q < Quarters; q++)
+            {
+                int k = (q * quarter) + j;
+                int c = local.Context(Load<T>(ref start, positions[k], target, local)) >> shift;
+                classes[k] = (byte)c;
+                Unsafe.Add(ref count, (q * Contexts) + c)++;
+            }
+        }
+
+        // The last quarter also takes the changes that do not divide into four.
+        for (int k = Quarters * quarter; k < changes; k++)
+        {
+            int c = local.Context(Load<T>(ref start, positions[k], target, local)) >> shift;
+            classes[k] = (byte)c;
+            Unsafe.Add(ref count, ((Quarters - 1) * Contexts) + c)++;
         }
     }
 
-    /// <summary>Applies the steps: per change its class's next token and its low bits.</summary>
+    /// <summary>
+    /// Replaces each change's class in <paramref name="classes"/> by its step token: the next unused one of its class
+    /// in <paramref name="sorted"/>, through the quarter's cursor for that class in <paramref name="cursors"/>.
+    /// </summary>
+    private static void Reorder(byte[] sorted, byte[] classes, int changes, Span<int> cursors)
+    {
+        ref int cursor = ref MemoryMarshal.GetReference(cursors);
+        int quarter = changes / Quarters;
+        for (int j = 0; j < quarter; j++)
+        {
+            for (int q = 0; q < Quarters; q++)
+            {
+                int k = (q * quarter) + j;
+                classes[k] = sorted[Unsafe.Add(ref cursor, (q * Contexts) + classes[k])++];
+            }
+        }
+
+        for (int k = Quarters * quarter; k < changes; k++)
+        {
+            classes[k] = sorted[Unsafe.Add(ref cursor, ((Quarters - 1) * Contexts) + classes[k])++];
+        }
+    }
+
+    /// <summary>Applies the steps: per change its token, in change order, and its low bits.</summary>
     private static void Patch<T>(
-        byte[] tokens, int[] positions, int changes, ref RawBitReader stepBits, Span<byte> target, in SparseDelta.Lanes lanes, int shift, Span<int> cursors, int chunkIndex)
+        byte[] tokens, int[] positions, int changes, ref RawBitReader stepBits, Span<byte> target, in SparseDelta.Lanes lanes, int chunkIndex)
         where T : unmanaged, IBinaryInteger<T>
     {
         int maxToken = MaxToken(Unsafe.SizeOf<T>() * 8);
         ref byte start = ref MemoryMarshal.GetReference(target);
-        ref int cursor = ref MemoryMarshal.GetReference(cursors);
         ref ulong tokenBase = ref MemoryMarshal.GetArrayDataReference(s_tokenBase);
         ref byte tokenExtra = ref MemoryMarshal.GetArrayDataReference(s_tokenExtra);
+
+        // Local copies: through the references the JIT must assume that every store into the target may change
+        // them, and would reload the lane constants and store the bit position on every change.
+        SparseDelta.Lanes local = lanes;
+        RawBitReader bits = stepBits;
         for (int k = 0; k < changes; k++)
         {
             int element = positions[k];
-            ulong reference = Load<T>(ref start, element, target, lanes);
-            int token = tokens[Unsafe.Add(ref cursor, lanes.Context(reference) >> shift)++];
+            int token = tokens[k];
             if (token > maxToken)
             {
-                ThrowHelper.CorruptFrame($"sparse-block chunk {chunkIndex}: change {k} of {changes} has step token {token}, wider than {lanes.BitCount} bits");
+                ThrowHelper.CorruptFrame($"sparse-block chunk {chunkIndex}: change {k} of {changes} has step token {token}, wider than {local.BitCount} bits");
             }
 
-            ulong step = Unsafe.Add(ref tokenBase, token) | stepBits.Read(Unsafe.Add(ref tokenExtra, token));
-            Store<T>(ref start, element, lanes.Apply(reference, step), target, lanes);
+            ulong step = Unsafe.Add(ref tokenBase, token) | bits.Read(Unsafe.Add(ref tokenExtra, token));
+            Store<T>(ref start, element, local.Apply(Load<T>(ref start, element, target, local), step), target, local);
         }
+
+        stepBits = bits;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -522,6 +648,24 @@ internal static class SparseBlockDelta
         for (int token = 0; token < table.Length; token++)
         {
             table[token] = token < 3 ? (ulong)token + 1 : token <= MaxToken(64) ? (4UL | (uint)((token - 3) & 3)) << ((token - 3) >> 2) : 0;
+        }
+
+        return table;
+    }
+
+    private static int[] BuildBitOffsets()
+    {
+        int[] table = new int[256 * 8];
+        for (int value = 0; value < 256; value++)
+        {
+            int n = 0;
+            for (int bit = 0; bit < 8; bit++)
+            {
+                if ((value & (1 << bit)) != 0)
+                {
+                    table[(value * 8) + n++] = bit;
+                }
+            }
         }
 
         return table;

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Diagnostics.CodeAnalysis;
+using System.Runtime.CompilerServices;
 using Z4Ai.Internal;
 
 namespace Z4Ai.Transforms;
@@ -261,6 +262,8 @@ internal static partial class Palette
         var walker = new GroupWalker(groupTable, p);
         int tableSize = 1 << p.IndexBits;
         ulong[]? products = null;
+        int[]? stamps = null;
+        int group = 0;
         try
         {
             for (int start = 0; start < p.ElementCount; start += p.GroupLength)
@@ -295,9 +298,29 @@ internal static partial class Palette
                         continue;
                     }
 
+                    // A group shorter than the index range (INT8 codes in groups of 128, say): an exact multiply
+                    // costs tens of nanoseconds, and a group repeats few of its codes, so each product is computed
+                    // the first time the group uses its index. A stamp per index says which group filled the slot,
+                    // so nothing is cleared between groups.
+                    products ??= ArrayPool<ulong>.Shared.Rent(tableSize);
+                    if (stamps is null)
+                    {
+                        stamps = ArrayPool<int>.Shared.Rent(tableSize);
+                        stamps.AsSpan(0, tableSize).Clear();
+                    }
+
+                    group++;
                     for (int i = start; i < start + length; i++)
                     {
-                        if (!Multiply(walker.C0 + unpacker.Next(), scale, format, wide, out ulong value))
+                        uint index = unpacker.Next();
+                        if (stamps[index] != group)
+                        {
+                            stamps[index] = group;
+                            products[index] = Multiply(walker.C0 + index, scale, format, wide, out ulong v) ? v : ulong.MaxValue;
+                        }
+
+                        ulong value = products[index];
+                        if (value == ulong.MaxValue)
                         {
                             ThrowAffine(start, i);
                         }
@@ -326,6 +349,11 @@ internal static partial class Palette
             if (products is not null)
             {
                 ArrayPool<ulong>.Shared.Return(products);
+            }
+
+            if (stamps is not null)
+            {
+                ArrayPool<int>.Shared.Return(stamps);
             }
         }
 
@@ -570,18 +598,31 @@ internal static partial class Palette
             _block = block;
         }
 
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public uint Next()
         {
+            // Byte-wide indices (INT8 codes, most grouped palettes) need no unpacking at all.
+            if (_bits == 8)
+            {
+                return _source[(int)_consumed++];
+            }
+
             if (_next == _available)
             {
-                int n = (int)Math.Min(_block.Length, _count - _consumed);
-                BitPacking.Unpack(_source[(int)(_consumed * _bits / 8)..], _bits, _block[..n]);
-                _consumed += n;
-                _available = n;
-                _next = 0;
+                Refill();
             }
 
             return _block[_next++];
+        }
+
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        private void Refill()
+        {
+            int n = (int)Math.Min(_block.Length, _count - _consumed);
+            BitPacking.Unpack(_source[(int)(_consumed * _bits / 8)..], _bits, _block[..n]);
+            _consumed += n;
+            _available = n;
+            _next = 0;
         }
     }
 }

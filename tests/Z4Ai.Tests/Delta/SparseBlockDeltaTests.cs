@@ -345,6 +345,110 @@ public class SparseBlockDeltaTests
         }
     }
 
+    [TestCase(1)]
+    [TestCase(7)]
+    [TestCase(8)]
+    [TestCase(9)]
+    [TestCase(15)]
+    [TestCase(16)]
+    [TestCase(17)]
+    [TestCase(31)]
+    [TestCase(33)]
+    [TestCase(63)]
+    [TestCase(64)]
+    [TestCase(65)]
+    [TestCase(255)]
+    [TestCase(256)]
+    [TestCase(511)]
+    [TestCase(513)]
+    [TestCase(4099)]
+    public void LocateBitmap_VectorPath_MatchesTheScalarOracleAtAwkwardLengths(int elements)
+    {
+        var random = new Random(elements);
+        foreach (double density in new[] { 0.0, 0.05, 0.31, 0.5, 0.9, 1.0 })
+        {
+            byte[] bitmap = new byte[(elements + 7) / 8];
+            for (int e = 0; e < elements; e++)
+            {
+                if (density >= 1.0 || random.NextDouble() < density)
+                {
+                    bitmap[e >> 3] |= (byte)(1 << (e & 7));
+                }
+            }
+
+            int changes = bitmap.Sum(b => System.Numerics.BitOperations.PopCount(b));
+            int[] expected = new int[changes];
+            int found = SparseBlockDelta.LocateBitmapScalar(bitmap, expected, changes, bitmap.Length, elements, 0);
+            Assert.That(found, Is.EqualTo(changes));
+            Assert.That(expected, Is.EqualTo(Enumerable.Range(0, elements).Where(e => (bitmap[e >> 3] & (1 << (e & 7))) != 0).ToArray()));
+
+            // The vector path needs eight spare entries; sentinels there must not matter to the result.
+            int[] actual = Enumerable.Repeat(-7, changes + 8).ToArray();
+            SparseBlockDelta.LocateBitmap(bitmap, actual, changes, elements, 0);
+            Assert.That(actual[..changes], Is.EqualTo(expected), $"density {density}");
+
+            if (changes > 0)
+            {
+                Assert.Throws<Z4AiFormatException>(() => SparseBlockDelta.LocateBitmap(bitmap, new int[changes + 8], changes - 1, elements, 0), "one change too many");
+            }
+
+            Assert.Throws<Z4AiFormatException>(() => SparseBlockDelta.LocateBitmap(bitmap, new int[changes + 9], changes + 1, elements, 0), "one change too few");
+            if (elements % 8 != 0)
+            {
+                byte[] past = (byte[])bitmap.Clone();
+                past[^1] |= 0x80;
+                Assert.Throws<Z4AiFormatException>(() => SparseBlockDelta.LocateBitmap(past, new int[changes + 9], changes + 1, elements, 0), "a bit past the last element");
+            }
+        }
+    }
+
+    [Test]
+    public void Compress_EveryValueMovesAtDefault_CodesTransformedChunksWithoutContextMixing()
+    {
+        // An AdamW-sized step on FP32 master weights, rounded to BF16, and every value the rounding left unchanged
+        // moved one step the way its weight moved: the subtracted chunk's palette has a codebook long enough that the
+        // codec's Default codes it with context mixing, which decodes at megabytes per second; a delta chunk must not.
+        const int count = 1 << 19;
+        var random = new Random(61);
+        byte[] reference = new byte[count * 2];
+        byte[] current = new byte[count * 2];
+        for (int i = 0; i < count; i++)
+        {
+            float master = DeltaTestData.NextGaussian(random) * 0.02f;
+            float stepped = (master * (1f - 1e-5f)) - (2e-5f * DeltaTestData.NextGaussian(random));
+            ushort before = DeltaTestData.ToBf16(master);
+            ushort after = DeltaTestData.ToBf16(stepped);
+            if (after == before)
+            {
+                bool away = (stepped >= master) == ((before & 0x8000) == 0);
+                after = (before & 0x7FFF) == 0 ? (ushort)(before ^ 0x8000) : (ushort)(away ? before + 1 : before - 1);
+            }
+
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt16LittleEndian(reference.AsSpan(i * 2), before);
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt16LittleEndian(current.AsSpan(i * 2), after);
+        }
+
+        byte[] transformed = new byte[current.Length];
+        BufferDelta.Forward(DeltaChunkMode.Subtract, current, reference, transformed, 2, ordered: true);
+        var alone = new System.Buffers.ArrayBufferWriter<byte>();
+        Z4Ai.Codecs.TensorCodec.Encode(transformed, DType.BF16, CompressionEffort.Default, alone);
+        Assume.That(Leaves(alone.WrittenSpan.ToArray()), Does.Contain("cm"), "the codec's Default must pick context mixing here for this test to mean anything");
+
+        byte[] delta = DeltaCodec.Compress(current, reference, DType.BF16, new DeltaOptions { Effort = CompressionEffort.Default, ChunkSize = current.Length });
+        DeltaChunkInfo chunk = DeltaCodec.Inspect(delta).Chunks.Single();
+        Assert.That(chunk.Mode, Is.AnyOf(DeltaChunkMode.Subtract, DeltaChunkMode.Xor));
+        (int at, int length) = Payload(delta);
+        Assert.That(Leaves(delta[at..(at + length)]), Does.Not.Contain("cm"));
+        Assert.That(DeltaCodec.Decompress(delta, reference), Is.EqualTo(current));
+
+        static List<string> Leaves(byte[] frame)
+        {
+            var streams = new List<Z4Ai.Codecs.StreamBreakdown>();
+            Z4Ai.Codecs.RecipeInspector.Inspect(frame, streams);
+            return streams.Select(s => s.Coder).ToList();
+        }
+    }
+
     [Test]
     public void Decompress_GoldenBytes_RebuildsTheTarget()
     {

@@ -83,6 +83,23 @@ public class PaletteTests
         Assert.That(frame.Length, Is.LessThan((rows * columns) + (rows * 8)));
     }
 
+    [TestCase(DType.BF16, 64)]
+    [TestCase(DType.BF16, 128)]
+    [TestCase(DType.F16, 96)]
+    public void TryPlan_Int8CodesInRowsShorterThanTheIndexRange_RoundTripsEveryRow(DType dtype, int columns)
+    {
+        // 255 codes need 8-bit indices, more than a row has elements: the decoder computes each row's products as the
+        // row first uses them instead of all 256, and must give the same bytes for every row.
+        const int rows = 40;
+        byte[] raw = CodesThroughF32(dtype, rows, columns, 127, 9);
+        Assert.That(Palette.TryPlan(raw, dtype, [rows, columns], out PalettePlan? plan, byteAlignedIndices: true), Is.True);
+        PaletteParameters p = plan!.Parameters;
+        Assert.That(p.Layout, Is.EqualTo(PaletteLayout.GroupedWide));
+        Assert.That(p.GroupLength, Is.EqualTo(columns));
+        Assert.That(1 << p.IndexBits, Is.GreaterThan(p.GroupLength));
+        RoundTrip(raw, dtype, plan);
+    }
+
     [TestCase(DType.BF16, 7)]
     [TestCase(DType.BF16, 127)]
     [TestCase(DType.F16, 7)]
