@@ -402,6 +402,44 @@ public class SparseBlockDeltaTests
         }
     }
 
+    [TestCase(0, true)]
+    [TestCase(1, true)]
+    [TestCase(15, true)]
+    [TestCase(16, true)]
+    [TestCase(17, false)]
+    [TestCase(31, true)]
+    [TestCase(33, false)]
+    [TestCase(255, true)]
+    [TestCase(257, false)]
+    [TestCase(4099, true)]
+    public void AddDifferences16_VectorPath_MatchesTheScalarOracleAndApply(int length, bool ordered)
+    {
+        var random = new Random(length + (ordered ? 1 : 0));
+        ushort[] values = new ushort[length];
+        ushort[] differences = new ushort[length];
+        for (int i = 0; i < length; i++)
+        {
+            // Every pattern class: zeros of both signs, the extremes, and random values and differences (half zero).
+            values[i] = (i % 7) switch { 0 => 0x8000, 1 => 0x0000, 2 => 0x7FFF, 3 => 0xFFFF, _ => (ushort)random.Next(65536) };
+            differences[i] = random.Next(2) == 0 ? (ushort)0 : (ushort)random.Next(65536);
+        }
+
+        ushort[] vector = (ushort[])values.Clone();
+        SparseBlockDelta.AddDifferences16(vector, differences, ordered);
+        ushort[] scalar = (ushort[])values.Clone();
+        SparseBlockDelta.AddDifferences16Scalar(scalar, differences, ordered);
+        Assert.That(vector, Is.EqualTo(scalar));
+
+        // And the scalar form is Lanes.Apply of the difference's zigzag step, the same arithmetic every mode uses.
+        var lanes = new SparseDelta.Lanes(2, ordered);
+        for (int i = 0; i < length; i++)
+        {
+            ulong d = differences[i];
+            ulong step = ((d << 1) ^ ((d & 0x8000) != 0 ? 0xFFFFUL : 0)) & 0xFFFF;
+            Assert.That(scalar[i], Is.EqualTo(differences[i] == 0 ? values[i] : (ushort)lanes.Apply(values[i], step)), $"element {i}");
+        }
+    }
+
     [Test]
     public void Compress_EveryValueMovesAtDefault_CodesTransformedChunksWithoutContextMixing()
     {
