@@ -31,6 +31,7 @@ public static class ArchiveCorpus
         string? only = null;
         string? speed = null;
         string? sizesOnly = null;
+        string? primerFile = null;
         byte modelVersion = ContextMixModel.DefaultVersion;
         for (int i = 0; i + 1 < args.Length; i++)
         {
@@ -41,6 +42,10 @@ public static class ArchiveCorpus
             else if (args[i] == "--sizes-only")
             {
                 sizesOnly = args[++i];
+            }
+            else if (args[i] == "--primer-file")
+            {
+                primerFile = args[++i];
             }
             else if (args[i] == "--model-version")
             {
@@ -63,6 +68,11 @@ public static class ArchiveCorpus
         if (speed is not null)
         {
             return Speed(speed, reps);
+        }
+
+        if (primerFile is not null)
+        {
+            return PrimerTrial(primerFile, only ?? "prose", sizes, modelVersion);
         }
 
         if (sizesOnly is not null)
@@ -191,6 +201,30 @@ public static class ArchiveCorpus
                 + $" {(cpu2 - cpu1).TotalSeconds:0.000} s CPU ({data.Length / (cpu2 - cpu1).TotalSeconds / 1e6:0.00} MB/s of CPU){priming}");
         }
 
+        return 0;
+    }
+
+    // A candidate primer read from a file (not a shipped one): the model's payload bytes for each size of one corpus
+    // after training on the file, the way an archive would code a single block. For choosing primer text only.
+    private static int PrimerTrial(string primerFile, string name, int[] sizes, byte modelVersion)
+    {
+        byte[] primer = primerFile == "-" ? [] : File.ReadAllBytes(primerFile);
+        (string _, ArchivePreset preset, Func<List<string>> files) = Sources.First(s => s.Name == name);
+        var corpora = new List<(string, ArchivePreset, byte[])>();
+        Add(corpora, name, preset, files(), sizes.Max());
+        byte[] all = corpora[0].Item3;
+        long total = 0;
+        foreach (int size in sizes.Where(s => s <= all.Length))
+        {
+            var settings = ContextMixSettings.ForLength(preset, primer.Length + (long)size);
+            ISymbolModel model = SymbolModels.Create(SymbolModels.ContextMix(settings, modelVersion), primer.Length + size);
+            model.Learn(primer);
+            ModelCoder.TryEncode(model, all.AsSpan(0, size), int.MaxValue, out _, out int length);
+            total += length;
+            Console.WriteLine($"{name} {Size(size)} v{modelVersion} primer {primer.Length} B: {length} B payload");
+        }
+
+        Console.WriteLine($"total {total} B");
         return 0;
     }
 
