@@ -32,6 +32,11 @@ files() { suffix=$1; shift; git ls-tree -r --name-only "$C" -- "$@" | grep "$suf
   done
 } > "$OUT/code-v2.txt"
 
-# json-v1: synthetic configs, tokenizer files, indexes and logs from a fixed seed (no input files).
-git show "$C:$S/make_json.py" | python3 - > "$OUT/json-v1.txt"
+# json-v1: synthetic configs, tokenizer files, indexes and logs from a fixed seed; the script takes words from
+# model-card.md and train.py in its working folder.
+T=$(mktemp -d)
+for f in make_json.py model-card.md train.py; do show "$S/$f" > "$T/$f"; done
+OUT_ABS=$(cd "$OUT" && pwd)
+(cd "$T" && python3 make_json.py > "$OUT_ABS/json-v1.txt")
+rm -r "$T"
 # The primers are hashed byte for byte (SHA-256 in every primed archive): never convert line endings.
