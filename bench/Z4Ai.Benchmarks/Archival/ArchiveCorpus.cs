@@ -107,7 +107,7 @@ public static class ArchiveCorpus
         {
             foreach ((string name, ArchivePreset preset, byte[] all) in corpora)
             {
-                Primer primer = Primer.ForPreset(preset, modelVersion)!;
+                Primer primer = Primer.ForPreset(preset)!;
                 string primerPath = Path.Combine(temp, primer.FullName + ".txt");
                 File.WriteAllBytes(primerPath, primer.Bytes.ToArray());
                 foreach (int size in sizes)
@@ -184,7 +184,7 @@ public static class ArchiveCorpus
             }
 
             // Priming alone (what the first primed block of a process pays before coding, for a 10 KB file).
-            Primer? primer = Primer.ForPreset(preset, version);
+            Primer? primer = Primer.ForPreset(preset);
             string priming = string.Empty;
             if (primer is not null)
             {
