@@ -20,14 +20,15 @@ files() { suffix=$1; shift; git ls-tree -r --name-only "$C" -- "$@" | grep "$suf
   for f in $(files '\.md' docs) README.md nuget/README.md nuget/RELEASE-NOTES.md src/Z4Ai/Entropy/FORMAT.md; do
     printf '\n'; show "$f"
   done
-  for f in model-card.md background.md guide.md operations.md; do printf '\n'; show "$S/$f"; done
+  for f in model-card.md background.md decisions.md guide.md operations.md; do printf '\n'; show "$S/$f"; done
 } > "$OUT/prose-v3.txt"
 
 # code-v2: C# (examples, the CLI, the archival model), then the hand-written C# and Python, Python last.
 {
   for f in $(files '\.cs' examples src/Z4Ai.Cli src/Z4Ai/Archival); do show "$f"; printf '\n'; done
   show "$S/CheckpointStore.cs.txt"
-  for f in make_json.py train.py bpe.py evaluate.py checkpoints.py data_pipeline.py tensor_files.py; do
+  for f in make_json.py train.py bpe.py evaluate.py checkpoints.py config_tools.py serve.py data_pipeline.py \
+      tensor_files.py test_tensor_files.py; do
     printf '\n'; show "$S/$f"
   done
 } > "$OUT/code-v2.txt"
