@@ -27,8 +27,8 @@ files() { suffix=$1; shift; git ls-tree -r --name-only "$C" -- "$@" | grep "$suf
 {
   for f in $(files '\.cs' examples src/Z4Ai.Cli src/Z4Ai/Archival); do show "$f"; printf '\n'; done
   show "$S/CheckpointStore.cs.txt"
-  for f in make_json.py train.py bpe.py evaluate.py checkpoints.py config_tools.py serve.py data_pipeline.py \
-      tensor_files.py test_tensor_files.py; do
+  for f in make_json.py train.py test_tensor_files.py bpe.py evaluate.py checkpoints.py config_tools.py serve.py \
+      data_pipeline.py tensor_files.py; do
     printf '\n'; show "$S/$f"
   done
 } > "$OUT/code-v2.txt"
