@@ -20,9 +20,9 @@ internal static class ArchiveGolden
     public static readonly (byte[] Input, ArchiveOptions Options, string Hex)[] Frames =
     [
         (ArchiveTestData.Utf8(ArchiveTestData.Prose), new ArchiveOptions { Preset = ArchivePreset.Prose, ModelVersion = 1 },
-            "5a344152010101030118130103556f4eb25c010f8a5f181af7f3ede3fe81593e2e2298f6dd7ad2a72fc6fe38b5bf0103bf01"
-            + "23079050b7deaabd07ebe824b2c669f8fafcce1894c9a7483ae21db5f23f450a673ff06500bf014ecc8670caa7e6d2b44c96"
-            + "a341bacbf83681f028164bd4c2927aec256c1a854c"),
+            "5a34415201010103011813010322ad52596f345498b6ff6ca871e3b9c44cb39ad98fa6df16a0d1ab7a88ccf05ebf0103bf01"
+            + "2215f724932943adf3d7b6d3caf555ca690a1d89b58df82fd920cfb472760ff878869800bf014ecc8670caa7e6d2b44c96a3"
+            + "41bacbf83681f028164bd4c2927aec256c1a854c"),
         (ArchiveTestData.Repeat(ArchiveTestData.Json, 2), new ArchiveOptions { Preset = ArchivePreset.Json, UsePrimer = false, BlockSize = 200, ModelVersion = 1 },
             "5a3441520101010303100c00c80103c8017b8a9b211ef3f34c0c333cc71ffbae8cc5b49cdfb6b2f352d276b6166c3e290dc0"
             + "dce5bd4c6b1c80f8cdc1e0b2f9c99e61ea5db6c775adc643f614946c678cf46e6d60db96c1ce2d1d29c11da345880800d61a"
@@ -31,14 +31,14 @@ internal static class ArchiveGolden
             + "bded950d9878ca34d0013837875e235a5e6e32e3d047cec199d88b759b6900c202eb561ffb882d09be1ae976708d245f8723"
             + "2e3ca524dc9a52a67d402e6bb1cd22"),
         (ArchiveTestData.Utf8(ArchiveTestData.Code), new ArchiveOptions { Preset = ArchivePreset.Code, ModelVersion = 1 },
-            "5a344152010101030218120202ac2fe5eedbe6031285235ab109fb9ccfaf8e488cf99f3e5ee799dcc9ad135f1b5d035d0c00"
-            + "8e8fa71d2c1f45dac7bcd9005df25defb7cd3b03c23ffafd832437a3f62b4586eeb4e4f1c3b0c6222d4dbcc218"),
+            "5a344152010101030218120202725b511169a9d4685baed82933afb836b883d02bcaac80eb0be46a46a482b8cb5d035d0c00"
+            + "3a1b168520584edeebe09f005df25defb7cd3b03c23ffafd832437a3f62b4586eeb4e4f1c3b0c6222d4dbcc218"),
         (ArchiveTestData.Scrambled(40), new ArchiveOptions(),
             "5a34415201000028012828c83496966adfe058ca01d4727ded1955d63ae52e1730eee549fa506166327023982573740c5214"
             + "5c0028ff30fcca0dc786fdea1f5843b855c10ee8d5643765301b8d0f72678ed0e3810d"),
         (ArchiveTestData.Utf8(ArchiveTestData.Prose), new ArchiveOptions { Preset = ArchivePreset.Prose },
-            "5a344152010102030118130103556f4eb25c010f8a5f181af7f3ede3fe81593e2e2298f6dd7ad2a72fc6fe38b5bf0103bf01"
-            + "2208d5cabb211e521e4310441a2d2bb1d8c6a236d2ee0da89cf98ed2a6295a98a7663600bf014ecc8670caa7e6d2b44c96a3"
+            "5a34415201010203011813010322ad52596f345498b6ff6ca871e3b9c44cb39ad98fa6df16a0d1ab7a88ccf05ebf0103bf01"
+            + "2215e4cc1b033cac7f03edb85a48887ad4cf8e0268d4e845a8aad62984412fa28c147300bf014ecc8670caa7e6d2b44c96a3"
             + "41bacbf83681f028164bd4c2927aec256c1a854c"),
         (ArchiveTestData.Repeat(ArchiveTestData.Json, 2), new ArchiveOptions { Preset = ArchivePreset.Json, UsePrimer = false, BlockSize = 200 },
             "5a3441520101020303100c00c80103c8017c8a02ba3007485c35397e662a2b3d01a49c50805f89f711d6f1f4b5e2fb8a1471"
@@ -48,12 +48,12 @@ internal static class ArchiveGolden
             + "8176e49d3812abba9867ec1c458f429cf6ba2b7761e800d94c90a617e078e100c202eb561ffb882d09be1ae976708d245f87"
             + "232e3ca524dc9a52a67d402e6bb1cd22"),
         (ArchiveTestData.Utf8(ArchiveTestData.Code), new ArchiveOptions { Preset = ArchivePreset.Code },
-            "5a344152010102030218120202ac2fe5eedbe6031285235ab109fb9ccfaf8e488cf99f3e5ee799dcc9ad135f1b5d035d0c00"
-            + "673ef1dfc1134f44b5d082005df25defb7cd3b03c23ffafd832437a3f62b4586eeb4e4f1c3b0c6222d4dbcc218"),
+            "5a344152010102030218120202725b511169a9d4685baed82933afb836b883d02bcaac80eb0be46a46a482b8cb5d035d0c00"
+            + "27054e9d954f5f7434ff19005df25defb7cd3b03c23ffafd832437a3f62b4586eeb4e4f1c3b0c6222d4dbcc218"),
         (ArchiveTestData.Utf8(ArchiveTestData.Prose), new ArchiveOptions { Preset = ArchivePreset.Prose, ModelVersion = 3 },
-            "5a344152010103030118130103556f4eb25c010f8a5f181af7f3ede3fe81593e2e2298f6dd7ad2a72fc6fe38b5bf0103bf01"
-            + "2307ebf5a084b13e1f5aa5859c3ffa67a7015951516b3f0bea548fe2f1736df0e864aa8100bf014ecc8670caa7e6d2b44c96"
-            + "a341bacbf83681f028164bd4c2927aec256c1a854c"),
+            "5a34415201010303011813010322ad52596f345498b6ff6ca871e3b9c44cb39ad98fa6df16a0d1ab7a88ccf05ebf0103bf01"
+            + "2213ee45d1ca03964f4f315d1de9724447a0bdd23e9105ec61ce8fd077caf6693bd3c200bf014ecc8670caa7e6d2b44c96a3"
+            + "41bacbf83681f028164bd4c2927aec256c1a854c"),
         (ArchiveTestData.Repeat(ArchiveTestData.Json, 2), new ArchiveOptions { Preset = ArchivePreset.Json, UsePrimer = false, BlockSize = 200, ModelVersion = 3 },
             "5a3441520101030303100c00c80103c8017d89b754b6d4b2418025872f2cd3a34910167ebd61817fc89b1caf48111d35bc56"
             + "dd93770458d13c6187e112ce31d9415397d99c9f21096d614d3b51dade669156bcab1b921cb382371d6f4e43d8809a40ac1e"
@@ -62,8 +62,8 @@ internal static class ArchiveGolden
             + "b1a14c3b385960b3cf67e3fe7e39cc28098b28c0eb9683f3be10480d34bcb3e7e86400c202eb561ffb882d09be1ae976708d"
             + "245f87232e3ca524dc9a52a67d402e6bb1cd22"),
         (ArchiveTestData.Utf8(ArchiveTestData.Code), new ArchiveOptions { Preset = ArchivePreset.Code, ModelVersion = 3 },
-            "5a344152010103030218120202ac2fe5eedbe6031285235ab109fb9ccfaf8e488cf99f3e5ee799dcc9ad135f1b5d035d0c00"
-            + "4c4b3873d2d874c37d7482005df25defb7cd3b03c23ffafd832437a3f62b4586eeb4e4f1c3b0c6222d4dbcc218"),
+            "5a344152010103030218120202725b511169a9d4685baed82933afb836b883d02bcaac80eb0be46a46a482b8cb5d035d0d00"
+            + "1c43ed8411cec8c1656290cc005df25defb7cd3b03c23ffafd832437a3f62b4586eeb4e4f1c3b0c6222d4dbcc218"),
     ];
 
     public const string SymbolHex =
@@ -83,8 +83,8 @@ internal static class ArchiveGolden
 
     public static readonly Dictionary<string, string> PrimerSha256 = new()
     {
-        ["prose-v3"] = "556f4eb25c010f8a5f181af7f3ede3fe81593e2e2298f6dd7ad2a72fc6fe38b5",
-        ["code-v2"] = "ac2fe5eedbe6031285235ab109fb9ccfaf8e488cf99f3e5ee799dcc9ad135f1b",
+        ["prose-v3"] = "22ad52596f345498b6ff6ca871e3b9c44cb39ad98fa6df16a0d1ab7a88ccf05e",
+        ["code-v2"] = "725b511169a9d4685baed82933afb836b883d02bcaac80eb0be46a46a482b8cb",
         ["json-v1"] = "a9a04343a3ad546fc9ad7b57cdda7a28faa4acdaee4906aca0c1e0e1c8b6ea80",
     };
 }
