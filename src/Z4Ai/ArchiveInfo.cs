@@ -45,7 +45,7 @@ public sealed class ArchiveInfo
     /// <summary>The model's preset, or null when no model is used.</summary>
     public ArchivePreset? Preset { get; }
 
-    /// <summary>The primer the model was trained on first, e.g. <c>prose-v1</c>, or null.</summary>
+    /// <summary>The primer the model was trained on first, e.g. <c>prose-v3</c>, or null.</summary>
     public string? Primer { get; }
 
     /// <summary>The number of blocks stored as they are.</summary>

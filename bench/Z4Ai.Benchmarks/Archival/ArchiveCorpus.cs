@@ -10,9 +10,11 @@ namespace Z4Ai.Benchmarks.Archival;
 /// <c>zstd -19 -D primer</c> (the same primer as a raw dictionary), all in the same run. Run with
 /// <c>dotnet run -c Release --project bench/Z4Ai.Benchmarks -- archive-corpus [--sizes 10K,100K,1M] [--reps N] [--only prose,json]
 /// [--model-version 1|2|3]</c> (default: the encoders' default model version).
-/// Quick modes: <c>--sizes-only 10K,100K,1M [--model-version 1|2] [--only prose]</c> prints Z4Ai's primed sizes alone (and a
+/// Quick modes: <c>--sizes-only 10K,100K,1M [--model-version 1|2|3] [--only prose]</c> prints Z4Ai's primed sizes alone (and a
 /// digest of each archive, to check that a speed change keeps every output byte), and
-/// <c>--speed prose [--reps N]</c> times model versions 2 and 3 alone (CPU time) on 1 MB of one corpus.
+/// <c>--speed prose [--reps N] [--versions 2,3]</c> times model versions alone (CPU time, alternating; default: the
+/// default and the latest version) on 1 MB of one corpus. <c>--primer-file FILE --only prose [--sizes ...]</c>
+/// measures a candidate primer text.
 /// </summary>
 /// <remarks>
 /// Corpora are discovered deterministically (sorted paths, concatenated until the largest size) and the runner
@@ -31,6 +33,8 @@ public static class ArchiveCorpus
         string? only = null;
         string? speed = null;
         string? sizesOnly = null;
+        string? primerFile = null;
+        byte[] speedVersions = [ContextMixModel.DefaultVersion, ContextMixModel.LatestVersion];
         byte modelVersion = ContextMixModel.DefaultVersion;
         for (int i = 0; i + 1 < args.Length; i++)
         {
@@ -41,6 +45,14 @@ public static class ArchiveCorpus
             else if (args[i] == "--sizes-only")
             {
                 sizesOnly = args[++i];
+            }
+            else if (args[i] == "--versions")
+            {
+                speedVersions = args[++i].Split(',').Select(byte.Parse).ToArray();
+            }
+            else if (args[i] == "--primer-file")
+            {
+                primerFile = args[++i];
             }
             else if (args[i] == "--model-version")
             {
@@ -62,7 +74,12 @@ public static class ArchiveCorpus
 
         if (speed is not null)
         {
-            return Speed(speed, reps);
+            return Speed(speed, reps, speedVersions);
+        }
+
+        if (primerFile is not null)
+        {
+            return PrimerTrial(primerFile, only ?? "prose", sizes, modelVersion);
         }
 
         if (sizesOnly is not null)
@@ -97,7 +114,7 @@ public static class ArchiveCorpus
         {
             foreach ((string name, ArchivePreset preset, byte[] all) in corpora)
             {
-                Primer primer = Primer.ForPreset(preset, modelVersion)!;
+                Primer primer = Primer.ForPreset(preset)!;
                 string primerPath = Path.Combine(temp, primer.FullName + ".txt");
                 File.WriteAllBytes(primerPath, primer.Bytes.ToArray());
                 foreach (int size in sizes)
@@ -148,16 +165,16 @@ public static class ArchiveCorpus
     ];
 
     // The model alone on the first 1 MB of one corpus, no primer, one thread: size and process CPU time each way,
-    // the default model version and the next one alternating in the same run.
-    private static int Speed(string name, int reps)
+    // the given model versions (default: the default and the latest) alternating in the same run.
+    private static int Speed(string name, int reps, byte[] versions)
     {
         (string _, ArchivePreset preset, Func<List<string>> files) = Sources.First(s => s.Name == name);
         var corpora = new List<(string, ArchivePreset, byte[])>();
         Add(corpora, name, preset, files(), 1_000_000);
         byte[] data = corpora[0].Item3.AsSpan(0, Math.Min(1_000_000, corpora[0].Item3.Length)).ToArray();
-        for (int r = 0; r < Math.Max(1, reps) * 2; r++)
+        for (int r = 0; r < Math.Max(1, reps) * versions.Length; r++)
         {
-            byte version = (byte)(ContextMixModel.DefaultVersion + (r % 2));
+            byte version = versions[r % versions.Length];
             var options = new ArchiveOptions { Preset = preset, ZstdLevel = 0, UsePrimer = false, MaxDegreeOfParallelism = 1, ModelVersion = version };
             TimeSpan cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
             var clock = Stopwatch.StartNew();
@@ -174,7 +191,7 @@ public static class ArchiveCorpus
             }
 
             // Priming alone (what the first primed block of a process pays before coding, for a 10 KB file).
-            Primer? primer = Primer.ForPreset(preset, version);
+            Primer? primer = Primer.ForPreset(preset);
             string priming = string.Empty;
             if (primer is not null)
             {
@@ -191,6 +208,30 @@ public static class ArchiveCorpus
                 + $" {(cpu2 - cpu1).TotalSeconds:0.000} s CPU ({data.Length / (cpu2 - cpu1).TotalSeconds / 1e6:0.00} MB/s of CPU){priming}");
         }
 
+        return 0;
+    }
+
+    // A candidate primer read from a file (not a shipped one): the model's payload bytes for each size of one corpus
+    // after training on the file, the way an archive would code a single block. For choosing primer text only.
+    private static int PrimerTrial(string primerFile, string name, int[] sizes, byte modelVersion)
+    {
+        byte[] primer = primerFile == "-" ? [] : File.ReadAllBytes(primerFile);
+        (string _, ArchivePreset preset, Func<List<string>> files) = Sources.First(s => s.Name == name);
+        var corpora = new List<(string, ArchivePreset, byte[])>();
+        Add(corpora, name, preset, files(), sizes.Max());
+        byte[] all = corpora[0].Item3;
+        long total = 0;
+        foreach (int size in sizes.Where(s => s <= all.Length))
+        {
+            var settings = ContextMixSettings.ForLength(preset, primer.Length + (long)size);
+            ISymbolModel model = SymbolModels.Create(SymbolModels.ContextMix(settings, modelVersion), primer.Length + size);
+            model.Learn(primer);
+            ModelCoder.TryEncode(model, all.AsSpan(0, size), int.MaxValue, out _, out int length);
+            total += length;
+            Console.WriteLine($"{name} {Size(size)} v{modelVersion} primer {primer.Length} B: {length} B payload");
+        }
+
+        Console.WriteLine($"total {total} B");
         return 0;
     }
 

@@ -119,7 +119,7 @@ internal sealed class ArchiveHeader
             primer = Primer.Find(primerId, primerVersion);
             if (primer is null)
             {
-                ThrowHelper.Format(Z4AiErrorKind.UnsupportedVersion, $"the archive was primed with primer id {primerId} version {primerVersion}, which this library does not ship", offset: at);
+                ThrowHelper.Format(Z4AiErrorKind.UnsupportedVersion, $"the archive was primed with primer id {primerId} version {primerVersion} ({Primer.NameOf(primerId, primerVersion)}), which this library does not ship (it ships {Primer.ShippedNames})", offset: at);
             }
 
             if (primer.Digest != recorded)

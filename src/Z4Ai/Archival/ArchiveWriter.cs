@@ -36,7 +36,7 @@ internal sealed class ArchiveWriter : IDisposable
     public static ArchiveHeader Plan(ReadOnlySpan<byte> sample, long length, ArchiveOptions options)
     {
         ArchivePreset preset = options.Preset == ArchivePreset.Auto ? ContentSniffer.Detect(sample) : options.Preset;
-        Primer? primer = options.UsePrimer ? Primer.ForPreset(preset, options.ModelVersion) : null;
+        Primer? primer = options.UsePrimer ? Primer.ForPreset(preset) : null;
         int blockSize = (int)Math.Clamp(length, 1, options.BlockSize);
         var settings = ContextMixSettings.ForLength(preset, (primer?.Bytes.Length ?? 0) + (long)blockSize);
         return new ArchiveHeader(SymbolModels.ContextMix(settings, options.ModelVersion), primer, blockSize);

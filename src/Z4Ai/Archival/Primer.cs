@@ -9,12 +9,14 @@ namespace Z4Ai.Archival;
 /// </summary>
 internal sealed class Primer
 {
+    // Only text this project owns (Primers/README.md gives the recipe). prose-v1, prose-v2 and code-v1 were
+    // withdrawn before any release because they contained third-party text; frames naming them are refused as
+    // unknown primers, like any other version this library does not ship.
     private static readonly Primer[] Known =
     [
-        new(1, 1, "prose", ArchivePreset.Prose),
-        new(2, 1, "code", ArchivePreset.Code),
+        new(1, 3, "prose", ArchivePreset.Prose),
+        new(2, 2, "code", ArchivePreset.Code),
         new(3, 1, "json", ArchivePreset.Json),
-        new(1, 2, "prose", ArchivePreset.Prose),
     ];
 
     private readonly Lazy<byte[]> _bytes;
@@ -42,7 +44,7 @@ internal sealed class Primer
     /// <summary>The preset this primer is meant for.</summary>
     public ArchivePreset Preset { get; }
 
-    /// <summary>The full name with version, as in the resource file name: e.g. <c>prose-v1</c>.</summary>
+    /// <summary>The full name with version, as in the resource file name: e.g. <c>prose-v3</c>.</summary>
     public string FullName => $"{Name}-v{Version}";
 
     /// <summary>The primer text.</summary>
@@ -55,16 +57,15 @@ internal sealed class Primer
     public static IReadOnlyList<Primer> All => Known;
 
     /// <summary>
-    /// The primer encoders use for <paramref name="preset"/> with context-mix model <paramref name="modelVersion"/>,
-    /// or null when the preset has none: the newest version of the preset's primer, or its version 1 for model
-    /// version 1 (so archives written before model version 2 can be reproduced byte for byte).
+    /// The primer encoders use for <paramref name="preset"/> (every model version), or null when the preset has
+    /// none: the newest shipped version of the preset's primer.
     /// </summary>
-    public static Primer? ForPreset(ArchivePreset preset, byte modelVersion = ContextMixModel.DefaultVersion)
+    public static Primer? ForPreset(ArchivePreset preset)
     {
         Primer? best = null;
         foreach (Primer primer in Known)
         {
-            if (primer.Preset == preset && (best is null || primer.Version > best.Version) && (modelVersion >= 2 || primer.Version == 1))
+            if (primer.Preset == preset && (best is null || primer.Version > best.Version))
             {
                 best = primer;
             }
@@ -72,6 +73,18 @@ internal sealed class Primer
 
         return best;
     }
+
+    /// <summary>The full names of the shipped primers, for error messages: e.g. <c>prose-v3, code-v2, json-v1</c>.</summary>
+    public static string ShippedNames => string.Join(", ", Known.Select(p => p.FullName));
+
+    /// <summary>The full name a primer id and version would have (shipped or not): e.g. <c>prose-v1</c>, <c>primer 9-v2</c>.</summary>
+    public static string NameOf(byte id, byte version) => id switch
+    {
+        1 => $"prose-v{version}",
+        2 => $"code-v{version}",
+        3 => $"json-v{version}",
+        _ => $"primer {id}-v{version}",
+    };
 
     /// <summary>The shipped primer with this id and version, or null.</summary>
     public static Primer? Find(byte id, byte version)

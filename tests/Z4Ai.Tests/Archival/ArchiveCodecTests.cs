@@ -64,7 +64,7 @@ public class ArchiveCodecTests
         {
             Assert.That(info.ModelBlocks, Is.EqualTo(1));
             Assert.That(info.Model, Does.StartWith("context-mix v2"));
-            Assert.That(info.Primer, primer ? Is.EqualTo("prose-v2") : Is.Null);
+            Assert.That(info.Primer, primer ? Is.EqualTo("prose-v3") : Is.Null);
             Assert.That(info.Length, Is.EqualTo(data.Length));
             Assert.That(archive.Length, Is.LessThan(data.Length / 3));
         });
@@ -218,8 +218,8 @@ public class ArchiveCodecTests
         {
             Assert.That(ArchiveCodec.Inspect(v1).Model, Is.EqualTo("context-mix v1 (prose)"));
             Assert.That(ArchiveCodec.Inspect(v2).Model, Is.EqualTo("context-mix v2 (prose)"));
-            Assert.That(ArchiveCodec.Inspect(v1).Primer, primer ? Is.EqualTo("prose-v1") : Is.Null);
-            Assert.That(ArchiveCodec.Inspect(v2).Primer, primer ? Is.EqualTo("prose-v2") : Is.Null);
+            Assert.That(ArchiveCodec.Inspect(v1).Primer, primer ? Is.EqualTo("prose-v3") : Is.Null);
+            Assert.That(ArchiveCodec.Inspect(v2).Primer, primer ? Is.EqualTo("prose-v3") : Is.Null);
             Assert.That(v2, Is.Not.EqualTo(v1));
             Assert.That(ArchiveCodec.Decompress(v1), Is.EqualTo(data));
             Assert.That(ArchiveCodec.Decompress(v2), Is.EqualTo(data));

@@ -13,16 +13,16 @@ internal static class ArchiveGolden
     public const int BitHistoryStates = 231;
 
     // Frame 0: prose, primed, one model block. Frame 1: JSON without a primer in two blocks. Frame 2: code, primed.
-    // Frame 3: 40 pseudo-random bytes, stored (no model, no primer in the header). Frames 0 to 2 name model v1 and
-    // primer v1 (written before model version 2). Frames 4 to 6: the inputs of frames 0 to 2 with model v2 (prose
-    // primed with prose-v2, JSON without a primer in two blocks, code primed with code-v1). Frames 7 to 9: the same
-    // inputs and options with model v3.
+    // Frame 3: 40 pseudo-random bytes, stored (no model, no primer in the header). Frames 0 to 2 name model v1.
+    // Frames 4 to 6: the inputs of frames 0 to 2 with model v2. Frames 7 to 9: the same inputs and options with
+    // model v3. Primed frames name prose-v3 or code-v2 (the primers of this project's own text); the frames primed
+    // with the withdrawn primers are kept as hostile inputs in ArchiveHostileTests.
     public static readonly (byte[] Input, ArchiveOptions Options, string Hex)[] Frames =
     [
         (ArchiveTestData.Utf8(ArchiveTestData.Prose), new ArchiveOptions { Preset = ArchivePreset.Prose, ModelVersion = 1 },
-            "5a344152010101030117110101222a2ff661986f089dadc6bcda2da7866cae59d1f5b12e13d7f0dbc0aaa4cc08bf0103bf01"
-            + "260fdcd6a315b0636ad7ae259ef3a70bd7a1178a011ae04d815d0d55b6afae9102fb1ae30ec5dd00bf014ecc8670caa7e6d2"
-            + "b44c96a341bacbf83681f028164bd4c2927aec256c1a854c"),
+            "5a34415201010103011813010322ad52596f345498b6ff6ca871e3b9c44cb39ad98fa6df16a0d1ab7a88ccf05ebf0103bf01"
+            + "2215f724932943adf3d7b6d3caf555ca690a1d89b58df82fd920cfb472760ff878869800bf014ecc8670caa7e6d2b44c96a3"
+            + "41bacbf83681f028164bd4c2927aec256c1a854c"),
         (ArchiveTestData.Repeat(ArchiveTestData.Json, 2), new ArchiveOptions { Preset = ArchivePreset.Json, UsePrimer = false, BlockSize = 200, ModelVersion = 1 },
             "5a3441520101010303100c00c80103c8017b8a9b211ef3f34c0c333cc71ffbae8cc5b49cdfb6b2f352d276b6166c3e290dc0"
             + "dce5bd4c6b1c80f8cdc1e0b2f9c99e61ea5db6c775adc643f614946c678cf46e6d60db96c1ce2d1d29c11da345880800d61a"
@@ -31,15 +31,15 @@ internal static class ArchiveGolden
             + "bded950d9878ca34d0013837875e235a5e6e32e3d047cec199d88b759b6900c202eb561ffb882d09be1ae976708d245f8723"
             + "2e3ca524dc9a52a67d402e6bb1cd22"),
         (ArchiveTestData.Utf8(ArchiveTestData.Code), new ArchiveOptions { Preset = ArchivePreset.Code, ModelVersion = 1 },
-            "5a34415201010103021711020121183479ea13a08de01c9427784593dbe12d59f0b9e490cf0ae5aa6a23aef79b5d035d0c00"
-            + "6588f0610deda36e02b72e005df25defb7cd3b03c23ffafd832437a3f62b4586eeb4e4f1c3b0c6222d4dbcc218"),
+            "5a344152010101030218120202725b511169a9d4685baed82933afb836b883d02bcaac80eb0be46a46a482b8cb5d035d0c00"
+            + "3a1b168520584edeebe09f005df25defb7cd3b03c23ffafd832437a3f62b4586eeb4e4f1c3b0c6222d4dbcc218"),
         (ArchiveTestData.Scrambled(40), new ArchiveOptions(),
             "5a34415201000028012828c83496966adfe058ca01d4727ded1955d63ae52e1730eee549fa506166327023982573740c5214"
             + "5c0028ff30fcca0dc786fdea1f5843b855c10ee8d5643765301b8d0f72678ed0e3810d"),
         (ArchiveTestData.Utf8(ArchiveTestData.Prose), new ArchiveOptions { Preset = ArchivePreset.Prose },
-            "5a344152010102030118120102a8001663d091f2ae6d8f8da5ffcac7be372f8c3e42dff455c06bbb6c8216a2f9bf0103bf01"
-            + "280bbcb65b2d002d9c6279c3ec28905ddcb3a8c71416b750078090eaed267419f4791fd3f846f5752200bf014ecc8670caa7"
-            + "e6d2b44c96a341bacbf83681f028164bd4c2927aec256c1a854c"),
+            "5a34415201010203011813010322ad52596f345498b6ff6ca871e3b9c44cb39ad98fa6df16a0d1ab7a88ccf05ebf0103bf01"
+            + "2215e4cc1b033cac7f03edb85a48887ad4cf8e0268d4e845a8aad62984412fa28c147300bf014ecc8670caa7e6d2b44c96a3"
+            + "41bacbf83681f028164bd4c2927aec256c1a854c"),
         (ArchiveTestData.Repeat(ArchiveTestData.Json, 2), new ArchiveOptions { Preset = ArchivePreset.Json, UsePrimer = false, BlockSize = 200 },
             "5a3441520101020303100c00c80103c8017c8a02ba3007485c35397e662a2b3d01a49c50805f89f711d6f1f4b5e2fb8a1471"
             + "627fda36441ce256535a6ba85fafff790a14db0a116599a7ffea7998e4103af1b8edc337afb4882c0c2fb0dd6a1a76764aef"
@@ -48,12 +48,12 @@ internal static class ArchiveGolden
             + "8176e49d3812abba9867ec1c458f429cf6ba2b7761e800d94c90a617e078e100c202eb561ffb882d09be1ae976708d245f87"
             + "232e3ca524dc9a52a67d402e6bb1cd22"),
         (ArchiveTestData.Utf8(ArchiveTestData.Code), new ArchiveOptions { Preset = ArchivePreset.Code },
-            "5a34415201010203021711020121183479ea13a08de01c9427784593dbe12d59f0b9e490cf0ae5aa6a23aef79b5d035d0d00"
-            + "3598365860d367ea332e7b28005df25defb7cd3b03c23ffafd832437a3f62b4586eeb4e4f1c3b0c6222d4dbcc218"),
+            "5a344152010102030218120202725b511169a9d4685baed82933afb836b883d02bcaac80eb0be46a46a482b8cb5d035d0c00"
+            + "27054e9d954f5f7434ff19005df25defb7cd3b03c23ffafd832437a3f62b4586eeb4e4f1c3b0c6222d4dbcc218"),
         (ArchiveTestData.Utf8(ArchiveTestData.Prose), new ArchiveOptions { Preset = ArchivePreset.Prose, ModelVersion = 3 },
-            "5a344152010103030118120102a8001663d091f2ae6d8f8da5ffcac7be372f8c3e42dff455c06bbb6c8216a2f9bf0103bf01"
-            + "29085bd87e5be34fa598dcaaf51266c3fc2334304bd1f08bea25cf5b6b40524a7ec61300c813548782e900bf014ecc8670ca"
-            + "a7e6d2b44c96a341bacbf83681f028164bd4c2927aec256c1a854c"),
+            "5a34415201010303011813010322ad52596f345498b6ff6ca871e3b9c44cb39ad98fa6df16a0d1ab7a88ccf05ebf0103bf01"
+            + "2213ee45d1ca03964f4f315d1de9724447a0bdd23e9105ec61ce8fd077caf6693bd3c200bf014ecc8670caa7e6d2b44c96a3"
+            + "41bacbf83681f028164bd4c2927aec256c1a854c"),
         (ArchiveTestData.Repeat(ArchiveTestData.Json, 2), new ArchiveOptions { Preset = ArchivePreset.Json, UsePrimer = false, BlockSize = 200, ModelVersion = 3 },
             "5a3441520101030303100c00c80103c8017d89b754b6d4b2418025872f2cd3a34910167ebd61817fc89b1caf48111d35bc56"
             + "dd93770458d13c6187e112ce31d9415397d99c9f21096d614d3b51dade669156bcab1b921cb382371d6f4e43d8809a40ac1e"
@@ -62,8 +62,8 @@ internal static class ArchiveGolden
             + "b1a14c3b385960b3cf67e3fe7e39cc28098b28c0eb9683f3be10480d34bcb3e7e86400c202eb561ffb882d09be1ae976708d"
             + "245f87232e3ca524dc9a52a67d402e6bb1cd22"),
         (ArchiveTestData.Utf8(ArchiveTestData.Code), new ArchiveOptions { Preset = ArchivePreset.Code, ModelVersion = 3 },
-            "5a34415201010303021711020121183479ea13a08de01c9427784593dbe12d59f0b9e490cf0ae5aa6a23aef79b5d035d0d00"
-            + "2d8fbaf5bea3f711c6cdd749005df25defb7cd3b03c23ffafd832437a3f62b4586eeb4e4f1c3b0c6222d4dbcc218"),
+            "5a344152010103030218120202725b511169a9d4685baed82933afb836b883d02bcaac80eb0be46a46a482b8cb5d035d0d00"
+            + "1c43ed8411cec8c1656290cc005df25defb7cd3b03c23ffafd832437a3f62b4586eeb4e4f1c3b0c6222d4dbcc218"),
     ];
 
     public const string SymbolHex =
@@ -83,9 +83,8 @@ internal static class ArchiveGolden
 
     public static readonly Dictionary<string, string> PrimerSha256 = new()
     {
-        ["prose-v1"] = "222a2ff661986f089dadc6bcda2da7866cae59d1f5b12e13d7f0dbc0aaa4cc08",
-        ["code-v1"] = "21183479ea13a08de01c9427784593dbe12d59f0b9e490cf0ae5aa6a23aef79b",
+        ["prose-v3"] = "22ad52596f345498b6ff6ca871e3b9c44cb39ad98fa6df16a0d1ab7a88ccf05e",
+        ["code-v2"] = "725b511169a9d4685baed82933afb836b883d02bcaac80eb0be46a46a482b8cb",
         ["json-v1"] = "a9a04343a3ad546fc9ad7b57cdda7a28faa4acdaee4906aca0c1e0e1c8b6ea80",
-        ["prose-v2"] = "a8001663d091f2ae6d8f8da5ffcac7be372f8c3e42dff455c06bbb6c8216a2f9",
     };
 }

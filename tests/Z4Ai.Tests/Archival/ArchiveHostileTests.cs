@@ -57,7 +57,7 @@ public class ArchiveHostileTests
             Assert.That(info.ModelBlocks, Is.GreaterThanOrEqualTo(1));
             Assert.That(info.Primer, Is.Null);
             Assert.That(primed.ModelBlocks, Is.EqualTo(2));
-            Assert.That(primed.Primer, Is.EqualTo("prose-v2"));
+            Assert.That(primed.Primer, Is.EqualTo("prose-v3"));
         });
         Assert.That(ArchiveCodec.Decompress(Sample), Is.EqualTo(Original));
         Assert.That(ArchiveCodec.Decompress(PrimedSample), Is.EqualTo(Original));
@@ -165,7 +165,7 @@ public class ArchiveHostileTests
         Assert.Multiple(() =>
         {
             Assert.That(ex!.Kind, Is.EqualTo(Z4AiErrorKind.ReferenceMismatch));
-            Assert.That(ex.Message, Does.Contain("prose-v2"));
+            Assert.That(ex.Message, Does.Contain("prose-v3"));
         });
         Assert.Throws<Z4AiFormatException>(() => ArchiveCodec.Decompress(new MemoryStream(forged), new MemoryStream()));
     }
@@ -176,7 +176,47 @@ public class ArchiveHostileTests
         byte[] forged = (byte[])PrimedSample.Clone();
         forged[4 + 1 + 3 + 3] = 9;
         var ex = Assert.Throws<Z4AiFormatException>(() => ArchiveCodec.Decompress(forged));
-        Assert.That(ex!.Kind, Is.EqualTo(Z4AiErrorKind.UnsupportedVersion));
+        Assert.Multiple(() =>
+        {
+            Assert.That(ex!.Kind, Is.EqualTo(Z4AiErrorKind.UnsupportedVersion));
+            Assert.That(ex.Message, Does.Contain("primer id 9 version 3 (primer 9-v3), which this library does not ship"));
+        });
+    }
+
+    // Archives written before the primers were replaced by text this project owns (all three named a withdrawn
+    // primer: prose-v1, code-v1 and prose-v2, with those texts' SHA-256). They must be refused as naming a primer
+    // this library does not ship, before anything is decoded.
+    private static readonly (string Primer, string Hex)[] WithdrawnPrimerFrames =
+    [
+        ("prose-v1", "5a344152010101030117110101222a2ff661986f089dadc6bcda2da7866cae59d1f5b12e13d7f0dbc0aaa4cc08bf0103bf01"
+            + "260fdcd6a315b0636ad7ae259ef3a70bd7a1178a011ae04d815d0d55b6afae9102fb1ae30ec5dd00bf014ecc8670caa7e6d2"
+            + "b44c96a341bacbf83681f028164bd4c2927aec256c1a854c"),
+        ("code-v1", "5a34415201010103021711020121183479ea13a08de01c9427784593dbe12d59f0b9e490cf0ae5aa6a23aef79b5d035d0c00"
+            + "6588f0610deda36e02b72e005df25defb7cd3b03c23ffafd832437a3f62b4586eeb4e4f1c3b0c6222d4dbcc218"),
+        ("prose-v2", "5a344152010102030118120102a8001663d091f2ae6d8f8da5ffcac7be372f8c3e42dff455c06bbb6c8216a2f9bf0103bf01"
+            + "280bbcb65b2d002d9c6279c3ec28905ddcb3a8c71416b750078090eaed267419f4791fd3f846f5752200bf014ecc8670caa7"
+            + "e6d2b44c96a341bacbf83681f028164bd4c2927aec256c1a854c"),
+    ];
+
+    [Test]
+    public void Decompress_FrameNamingAWithdrawnPrimer_ThrowsUnsupportedVersionNamingIt([Values(0, 1, 2)] int index)
+    {
+        (string primer, string hex) = WithdrawnPrimerFrames[index];
+        byte[] frame = Convert.FromHexString(hex);
+        string expected = $"({primer}), which this library does not ship (it ships prose-v3, code-v2, json-v1)";
+        var ex = Assert.Throws<Z4AiFormatException>(() => ArchiveCodec.Decompress(frame));
+        Assert.Multiple(() =>
+        {
+            Assert.That(ex!.Kind, Is.EqualTo(Z4AiErrorKind.UnsupportedVersion));
+            Assert.That(ex.Message, Does.Contain(expected));
+            Assert.That(ex.Offset, Is.EqualTo(11), "the offset of the primer id");
+        });
+        var fromStream = Assert.Throws<Z4AiFormatException>(() => ArchiveCodec.Decompress(new MemoryStream(frame), new MemoryStream()));
+        Assert.That(fromStream!.Kind, Is.EqualTo(Z4AiErrorKind.UnsupportedVersion));
+        Assert.That(() => ArchiveCodec.Inspect(frame), Throws.TypeOf<Z4AiFormatException>().With.Message.Contains(expected));
+        byte[] destination = new byte[1000];
+        Assert.That(() => ArchiveCodec.TryDecompress(frame, destination, out _), Throws.TypeOf<Z4AiFormatException>());
+        Assert.That(destination, Is.All.EqualTo((byte)0));
     }
 
     [Test]

@@ -32,7 +32,7 @@ public class ArchiveModelV3Tests
         Assert.Multiple(() =>
         {
             Assert.That(ArchiveCodec.Inspect(v3).Model, Is.EqualTo("context-mix v3 (prose)"));
-            Assert.That(ArchiveCodec.Inspect(v3).Primer, primer ? Is.EqualTo("prose-v2") : Is.Null);
+            Assert.That(ArchiveCodec.Inspect(v3).Primer, primer ? Is.EqualTo("prose-v3") : Is.Null);
             Assert.That(v3, Is.Not.EqualTo(v2));
             Assert.That(ArchiveCodec.Decompress(v3), Is.EqualTo(data));
             Assert.That(ArchiveCodec.Decompress(v2), Is.EqualTo(data));
@@ -86,7 +86,7 @@ public class ArchiveModelV3Tests
     public void PrimedVersion3Model_FromCacheOrFresh_PredictsIdentically()
     {
         // The short match model and the fourth mixer must be part of the clone a cached primed model hands out.
-        Primer primer = Primer.ForPreset(ArchivePreset.Prose, 3)!;
+        Primer primer = Primer.ForPreset(ArchivePreset.Prose)!;
         var settings = ContextMixSettings.ForLength(ArchivePreset.Prose, primer.Bytes.Length + 4000L);
         ModelDescriptor descriptor = SymbolModels.ContextMix(settings, 3);
         byte[] data = ArchiveTestData.Words(4000, 11);

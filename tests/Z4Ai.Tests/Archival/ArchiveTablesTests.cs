@@ -45,6 +45,36 @@ public class ArchiveTablesTests
     }
 
     [Test]
+    public void Primers_AreTheShippedSetOfThisProjectsOwnText()
+    {
+        // Only prose-v3, code-v2 and json-v1 ship; the withdrawn primers (third-party text) are not found by id.
+        Assert.Multiple(() =>
+        {
+            Assert.That(Primer.All.Select(p => p.FullName), Is.EqualTo(new[] { "prose-v3", "code-v2", "json-v1" }));
+            Assert.That(Primer.Find(1, 1), Is.Null);
+            Assert.That(Primer.Find(1, 2), Is.Null);
+            Assert.That(Primer.Find(2, 1), Is.Null);
+            Assert.That(Primer.ForPreset(ArchivePreset.Prose)!.FullName, Is.EqualTo("prose-v3"));
+            Assert.That(Primer.ForPreset(ArchivePreset.Code)!.FullName, Is.EqualTo("code-v2"));
+            Assert.That(Primer.ForPreset(ArchivePreset.Json)!.FullName, Is.EqualTo("json-v1"));
+            Assert.That(Primer.ForPreset(ArchivePreset.Binary), Is.Null);
+        });
+
+        // Phrases that began the withdrawn texts (a licence line, an import, reference-documentation sentences).
+        string[] foreign = ["Copyright 2014 Pallets", "import click", ".NET Foundation", "DelegatingHandler", "The offset parameter is less than zero"];
+        foreach (Primer primer in Primer.All)
+        {
+            string text = System.Text.Encoding.UTF8.GetString(primer.Bytes);
+            foreach (string phrase in foreign)
+            {
+                Assert.That(text, Does.Not.Contain(phrase), $"{primer.FullName} contains '{phrase}'");
+            }
+
+            Assert.That(primer.Bytes.Length, Is.InRange(50_000, 600_000), primer.FullName + " size");
+        }
+    }
+
+    [Test]
     public void Squash_IsMonotoneAndBounded()
     {
         int previous = 0;
