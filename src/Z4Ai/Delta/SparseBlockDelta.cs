@@ -571,20 +571,20 @@ internal static class SparseBlockDelta
 
     /// <summary>
     /// <see cref="Patch{T}"/> for 16-bit lanes when the positions came from a bitmap (at least one element in eight
-    /// changed): each change's signed difference goes into a zeroed array with one entry per element, then one vector
-    /// pass adds every difference to its reference element in the order-preserving mapping, where a zero leaves the
-    /// element as it was. Per change that leaves the token, its low bits and one store; the arithmetic runs 16 lanes
-    /// at a time. Same bytes as <see cref="Patch{T}"/>.
+    /// changed): each change's step goes into a zeroed array with one entry per element, which is then exactly the
+    /// Subtract transform of the chunk, so <see cref="DeltaKernels.Add"/> applies all of it with vectors (a zero step
+    /// leaves an element as it was). Per change that leaves the token, its low bits and one store. Same bytes as
+    /// <see cref="Patch{T}"/>.
     /// </summary>
     internal static void PatchDense16(
         byte[] tokens, int[] positions, int changes, ref RawBitReader stepBits, Span<byte> target, bool ordered, int chunkIndex)
     {
         int maxToken = MaxToken(16);
-        Span<ushort> values = MemoryMarshal.Cast<byte, ushort>(target);
-        ushort[] differences = ArrayPool<ushort>.Shared.Rent(values.Length);
+        int elements = target.Length / 2;
+        ushort[] steps = ArrayPool<ushort>.Shared.Rent(elements);
         try
         {
-            Span<ushort> dense = differences.AsSpan(0, values.Length);
+            Span<ushort> dense = steps.AsSpan(0, elements);
             dense.Clear();
             ref ulong tokenBase = ref MemoryMarshal.GetArrayDataReference(s_tokenBase);
             ref byte tokenExtra = ref MemoryMarshal.GetArrayDataReference(s_tokenExtra);
@@ -597,65 +597,16 @@ internal static class SparseBlockDelta
                     ThrowHelper.CorruptFrame($"sparse-block chunk {chunkIndex}: change {k} of {changes} has step token {token}, wider than 16 bits");
                 }
 
-                uint step = (uint)(Unsafe.Add(ref tokenBase, token) | bits.Read(Unsafe.Add(ref tokenExtra, token)));
-                dense[positions[k]] = (ushort)((step >> 1) ^ (0u - (step & 1)));
+                dense[positions[k]] = (ushort)(Unsafe.Add(ref tokenBase, token) | bits.Read(Unsafe.Add(ref tokenExtra, token)));
             }
 
             stepBits = bits;
-            AddDifferences16(values, dense, ordered);
+            Span<byte> lanes = target[..(elements * 2)];
+            DeltaKernels.Add(MemoryMarshal.AsBytes(dense), lanes, lanes, 2, ordered);
         }
         finally
         {
-            ArrayPool<ushort>.Shared.Return(differences);
-        }
-    }
-
-    /// <summary>
-    /// <c>values[i] = unmap(map(values[i]) + differences[i])</c> modulo 2^16, where map is the order-preserving
-    /// mapping of sign-magnitude floats when <paramref name="ordered"/> and the identity otherwise.
-    /// </summary>
-    internal static void AddDifferences16(Span<ushort> values, ReadOnlySpan<ushort> differences, bool ordered)
-    {
-        int i = 0;
-        if (Vector256.IsHardwareAccelerated)
-        {
-            var sign = Vector256.Create((ushort)0x8000);
-            for (; i + Vector256<ushort>.Count <= values.Length; i += Vector256<ushort>.Count)
-            {
-                Vector256<ushort> x = Vector256.LoadUnsafe(ref MemoryMarshal.GetReference(values), (nuint)i);
-                Vector256<ushort> d = Vector256.LoadUnsafe(ref MemoryMarshal.GetReference(differences), (nuint)i);
-                if (ordered)
-                {
-                    // Negative values flip every bit, others the sign bit only; the inverse reads the mapped sign.
-                    Vector256<ushort> m = x ^ (Vector256.ShiftRightArithmetic(x.AsInt16(), 15).AsUInt16() | sign);
-                    m += d;
-                    x = m ^ (~Vector256.ShiftRightArithmetic(m.AsInt16(), 15).AsUInt16() | sign);
-                }
-                else
-                {
-                    x += d;
-                }
-
-                x.StoreUnsafe(ref MemoryMarshal.GetReference(values), (nuint)i);
-            }
-        }
-
-        AddDifferences16Scalar(values[i..], differences[i..], ordered);
-    }
-
-    /// <summary>The scalar form of <see cref="AddDifferences16"/>, and its tail.</summary>
-    internal static void AddDifferences16Scalar(Span<ushort> values, ReadOnlySpan<ushort> differences, bool ordered)
-    {
-        var lanes = new SparseDelta.Lanes(2, ordered);
-        for (int i = 0; i < values.Length; i++)
-        {
-            ushort d = differences[i];
-            if (d != 0)
-            {
-                // The zigzag form of the difference, which Apply takes: 2d for d < 2^15, else 2(2^16 - d) - 1.
-                uint step = d < 0x8000 ? (uint)d << 1 : ((0x10000u - d) << 1) - 1;
-                values[i] = (ushort)lanes.Apply(values[i], step);
-            }
+            ArrayPool<ushort>.Shared.Return(steps);
         }
     }
 
