@@ -3,6 +3,7 @@ using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using CommunityToolkit.HighPerformance.Buffers;
 using Z4Ai.Entropy;
 using Z4Ai.Internal;
@@ -47,6 +48,9 @@ internal static class SparseBlockDelta
     /// <summary>How many contiguous runs of changes the decoder's class passes interleave.</summary>
     private const int Quarters = 4;
 
+    /// <summary>Spare bytes the class array needs past the last change for <see cref="ClassifyBitmap16"/>'s stores.</summary>
+    private const int ClassSlack = 16;
+
     /// <summary>Spare entries the position array needs past the last change for <see cref="LocateBitmap"/>'s stores.</summary>
     private const int PositionSlack = 8;
 
@@ -62,6 +66,9 @@ internal static class SparseBlockDelta
     private static readonly ulong[] s_tokenBase = BuildTokenBase();
 
     private static readonly byte[] s_tokenExtra = BuildTokenExtra();
+
+    /// <summary>Per byte value, a byte shuffle that moves the bytes at its set bits to the front, lowest first.</summary>
+    private static readonly Vector128<byte>[] s_compact = BuildCompact();
 
     /// <summary>Per byte value, eight entries: the offsets of its set bits, lowest first, then zeros.</summary>
     private static readonly int[] s_bitOffsets = BuildBitOffsets();
@@ -278,7 +285,7 @@ internal static class SparseBlockDelta
         bool useBitmap = (flags & BitmapFlag) != 0;
         int bitmapLength = (elements + 7) / 8;
         byte[] tokens = ArrayPool<byte>.Shared.Rent(useBitmap ? Math.Max(changes, bitmapLength) : changes);
-        byte[] classes = ArrayPool<byte>.Shared.Rent(changes);
+        byte[] classes = ArrayPool<byte>.Shared.Rent(changes + ClassSlack);
         int[] positions = ArrayPool<int>.Shared.Rent(changes + PositionSlack);
         int[] quarterCounts = ArrayPool<int>.Shared.Rent(Quarters * Contexts);
         try
@@ -306,6 +313,9 @@ internal static class SparseBlockDelta
             {
                 case 1:
                     Classify<byte>(positions, changes, target, lanes, shift, classes, counts);
+                    break;
+                case 2 when useBitmap && Ssse3.IsSupported:
+                    ClassifyBitmap16(tokens.AsSpan(0, bitmapLength), changes, target, shift, classes, counts);
                     break;
                 case 2:
                     Classify<ushort>(positions, changes, target, lanes, shift, classes, counts);
@@ -488,7 +498,7 @@ internal static class SparseBlockDelta
     /// Each change's class (from its reference element, which <paramref name="target"/> still holds), and per quarter
     /// of the changes the count of each class into <c>counts[quarter * 256 + class]</c>.
     /// </summary>
-    private static void Classify<T>(
+    internal static void Classify<T>(
         int[] positions, int changes, Span<byte> target, in SparseDelta.Lanes lanes, int shift, byte[] classes, Span<int> counts)
         where T : unmanaged, IBinaryInteger<T>
     {
@@ -513,6 +523,54 @@ internal static class SparseBlockDelta
             int c = local.Context(Load<T>(ref start, positions[k], target, local)) >> shift;
             classes[k] = (byte)c;
             Unsafe.Add(ref count, ((Quarters - 1) * Contexts) + c)++;
+        }
+    }
+
+    /// <summary>
+    /// <see cref="Classify{T}"/> for 16-bit lanes whose positions are a bitmap: per bitmap byte, the classes of its
+    /// eight reference elements are computed together and the ones the byte marks are packed to the front with one
+    /// byte shuffle (<see cref="s_compact"/>), then stored at the next change; the counts follow in a second pass.
+    /// <paramref name="classes"/> needs <see cref="ClassSlack"/> spare bytes, and the bitmap must already be
+    /// validated (<see cref="LocateBitmap"/>). Same classes and counts as <see cref="Classify{T}"/>.
+    /// </summary>
+    internal static void ClassifyBitmap16(ReadOnlySpan<byte> bitmap, int changes, Span<byte> target, int shift, byte[] classes, Span<int> counts)
+    {
+        int elements = target.Length / 2;
+        ReadOnlySpan<ushort> values = MemoryMarshal.Cast<byte, ushort>(target[..(elements * 2)]);
+        ref ushort first = ref MemoryMarshal.GetReference(values);
+        ref byte output = ref MemoryMarshal.GetArrayDataReference(classes);
+        ref Vector128<byte> compact = ref MemoryMarshal.GetArrayDataReference(s_compact);
+        int k = 0;
+        int whole = elements / 8;
+        var mask = Vector128.Create((ushort)(0xFF >> shift));
+        for (int b = 0; b < whole; b++)
+        {
+            uint bits = bitmap[b];
+            Vector128<ushort> context = Vector128.ShiftRightLogical(Vector128.LoadUnsafe(ref first, (nuint)(b * 8)), 7 + shift) & mask;
+            Vector128<byte> narrow = Sse2.PackUnsignedSaturate(context.AsInt16(), context.AsInt16());
+            Ssse3.Shuffle(narrow, Unsafe.Add(ref compact, bits)).StoreUnsafe(ref output, (nuint)k);
+            k += BitOperations.PopCount(bits);
+        }
+
+        var lanes = new SparseDelta.Lanes(2, ordered: true);
+        for (int e = whole * 8; e < elements; e++)
+        {
+            if ((bitmap[e >> 3] & (1 << (e & 7))) != 0)
+            {
+                classes[k++] = (byte)(lanes.Context(values[e]) >> shift);
+            }
+        }
+
+        ref int count = ref MemoryMarshal.GetReference(counts);
+        int quarter = changes / Quarters;
+        for (int q = 0; q < Quarters; q++)
+        {
+            int end = q == Quarters - 1 ? changes : (q + 1) * quarter;
+            ref int row = ref Unsafe.Add(ref count, q * Contexts);
+            for (int i = q * quarter; i < end; i++)
+            {
+                Unsafe.Add(ref row, classes[i])++;
+            }
         }
     }
 
@@ -692,6 +750,28 @@ internal static class SparseBlockDelta
         for (int token = 0; token < table.Length; token++)
         {
             table[token] = token < 3 ? (ulong)token + 1 : token <= MaxToken(64) ? (4UL | (uint)((token - 3) & 3)) << ((token - 3) >> 2) : 0;
+        }
+
+        return table;
+    }
+
+    private static Vector128<byte>[] BuildCompact()
+    {
+        var table = new Vector128<byte>[256];
+        Span<byte> row = stackalloc byte[16];
+        for (int value = 0; value < 256; value++)
+        {
+            row.Fill(0x80);
+            int n = 0;
+            for (int bit = 0; bit < 8; bit++)
+            {
+                if ((value & (1 << bit)) != 0)
+                {
+                    row[n++] = (byte)bit;
+                }
+            }
+
+            table[value] = Vector128.Create((ReadOnlySpan<byte>)row);
         }
 
         return table;

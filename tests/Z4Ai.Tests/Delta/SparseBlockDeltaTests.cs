@@ -402,6 +402,46 @@ public class SparseBlockDeltaTests
         }
     }
 
+    [TestCase(1, 0)]
+    [TestCase(7, 3)]
+    [TestCase(8, 0)]
+    [TestCase(9, 8)]
+    [TestCase(17, 1)]
+    [TestCase(63, 0)]
+    [TestCase(65, 4)]
+    [TestCase(513, 0)]
+    [TestCase(4099, 2)]
+    public void ClassifyBitmap16_RandomBitmaps_GivesTheClassesAndCountsOfThePerChangeClassify(int elements, int shift)
+    {
+        Assume.That(System.Runtime.Intrinsics.X86.Ssse3.IsSupported, "the shuffle path needs SSSE3");
+        var random = new Random(elements + shift);
+        byte[] target = new byte[elements * 2];
+        random.NextBytes(target);
+        foreach (double density in new[] { 0.0, 0.2, 0.5, 1.0 })
+        {
+            byte[] bitmap = new byte[(elements + 7) / 8];
+            for (int e = 0; e < elements; e++)
+            {
+                if (density >= 1.0 || random.NextDouble() < density)
+                {
+                    bitmap[e >> 3] |= (byte)(1 << (e & 7));
+                }
+            }
+
+            int[] positions = Enumerable.Range(0, elements).Where(e => (bitmap[e >> 3] & (1 << (e & 7))) != 0).ToArray();
+            int changes = positions.Length;
+            byte[] expectedClasses = new byte[changes];
+            int[] expectedCounts = new int[4 * 256];
+            SparseBlockDelta.Classify<ushort>(positions, changes, target, new SparseDelta.Lanes(2, ordered: true), shift, expectedClasses, expectedCounts);
+
+            byte[] classes = new byte[changes + 16];
+            int[] counts = new int[4 * 256];
+            SparseBlockDelta.ClassifyBitmap16(bitmap, changes, target, shift, classes, counts);
+            Assert.That(classes[..changes], Is.EqualTo(expectedClasses), $"density {density}");
+            Assert.That(counts, Is.EqualTo(expectedCounts), $"density {density}");
+        }
+    }
+
     [TestCase(1, true)]
     [TestCase(15, true)]
     [TestCase(16, false)]
