@@ -291,9 +291,7 @@ internal sealed partial class RecipeEncoder
                     return keptLength;
                 case LeafChoice.Rans when rowClasses is not null:
                     int rowHeader = WriteEntropyHeader(EntropyMethod.RansRowClasses, alphabetBits, classRowLength, output);
-                    int rcBytes = RowClassCodec.Encode(data, rowClasses, output);
-                    if (Environment.GetEnvironmentVariable("Z4AI_RC_DEBUG") is not null) Console.Error.WriteLine($"rcleaf est={rowClasses.EstimatedBytes} actual={rcBytes} o0est={order0.EstimatedBytes}");
-                    return rowHeader + rcBytes;
+                    return rowHeader + RowClassCodec.Encode(data, rowClasses, output);
                 case LeafChoice.Rans:
                     EntropyMethod method = ReferenceEquals(chosenModel, order0) ? EntropyMethod.RansOrder0 : EntropyMethod.RansOrder1;
                     int header = WriteEntropyHeader(method, alphabetBits, 0, output);

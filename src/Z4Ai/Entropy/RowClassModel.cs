@@ -104,7 +104,6 @@ internal sealed class RowClassModel
             }
 
             RowClassModel candidate = Fit(histograms, alphabetBits, rowLength, k);
-            if (Environment.GetEnvironmentVariable("Z4AI_RC_DEBUG") is not null) Console.Error.WriteLine($"rc n={n} rows={rows} k={k} K'={candidate.ClassCount} prefix={candidate.Prefix.Length} ids={candidate.Prefix[1]} code={candidate.CodeCostQ16 / 65536.0 / n:F5} est={candidate.EstimatedBytes}");
             if (best is not null && candidate.EstimatedBytes >= best.EstimatedBytes)
             {
                 break;
