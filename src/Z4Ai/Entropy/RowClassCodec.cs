@@ -15,11 +15,12 @@ namespace Z4Ai.Entropy;
 /// LSB-first at <c>bitlen(K − 1)</c> bits, zero padding to a byte; 1: a varint length m ≥ 1 and m bytes of an
 /// order-0 rANS payload of the classes with alphabet bits <c>bitlen(K − 1)</c>), the table section (K frequency
 /// tables back to back, bit-packed, zero padding to a byte), the four final states as u32 little-endian and the
-/// 16-bit words: exactly the lanes, steps and state rules of order-0 rANS (<see cref="RansCodec"/>), except that
-/// symbol <c>i</c> is coded with the table of class <c>classes[i / rowLength]</c>. Every class id must be below K
-/// and every class must be used.</para>
-/// <para>Decoding keeps order-0 speed: the four lanes' tables change only at row boundaries, so the inner loop runs
-/// with fixed table pointers between them.</para>
+/// 16-bit words: the steps and state rules of order-0 rANS (<see cref="RansCodec"/>), except that symbol <c>i</c> is
+/// coded by state <c>i mod 4</c> (symbols are decoded in their own order, not in four contiguous lanes) with the
+/// table of class <c>classes[i / rowLength]</c>. Every class id must be below K and every class must be used.</para>
+/// <para>Why interleaved: the four states then work on the same row, so one 16 KiB slot table serves all four
+/// at a time, as in order 0 (four lanes in four rows of different classes would touch 64 KiB per step and miss the
+/// first-level cache).</para>
 /// </remarks>
 internal static unsafe class RowClassCodec
 {
@@ -57,7 +58,6 @@ internal static unsafe class RowClassCodec
                 }
             }
 
-            int segment = n / RansCodec.Lanes;
             uint x0 = RansCodec.Lower, x1 = RansCodec.Lower, x2 = RansCodec.Lower, x3 = RansCodec.Lower;
             int wordCount;
             fixed (byte* src = symbols)
@@ -67,31 +67,33 @@ internal static unsafe class RowClassCodec
             {
                 ushort* w = first + words.Length;
 
-                // The exact reverse of the decoder's order: the tail first, then the lanes backwards.
-                for (int i = n - 1; i >= RansCodec.Lanes * segment; i--)
+                // The exact reverse of the decoder's order: symbol n − 1 down to 0, symbol i by state i mod 4, each
+                // with its row's table (rows walked downwards).
+                var row = new RowCursor(n - 1, rowLength);
+                int groups = n / RansCodec.Lanes;
+                for (int i = n - 1; i >= RansCodec.Lanes * groups; i--)
                 {
-                    RansCodec.EncodeEntry* row = table + (classes[i / rowLength] << bits);
-                    x0 = RansCodec.Put(x0, row + src[i], ref w);
+                    RansCodec.EncodeEntry* entry = table + (row.ClassAt(i, classes) << bits) + src[i];
+                    switch (i & 3)
+                    {
+                        case 0:
+                            x0 = RansCodec.Put(x0, entry, ref w);
+                            break;
+                        case 1:
+                            x1 = RansCodec.Put(x1, entry, ref w);
+                            break;
+                        default:
+                            x2 = RansCodec.Put(x2, entry, ref w);
+                            break;
+                    }
                 }
 
-                if (segment > 0)
+                for (int i = (RansCodec.Lanes * groups) - 1; i >= 0; i -= RansCodec.Lanes)
                 {
-                    // Each lane walks its rows downwards: the row's first symbol and its table.
-                    var lane0 = new LaneRow(0, segment, rowLength);
-                    var lane1 = new LaneRow(segment, segment, rowLength);
-                    var lane2 = new LaneRow(2 * segment, segment, rowLength);
-                    var lane3 = new LaneRow(3 * segment, segment, rowLength);
-                    byte* s0 = src;
-                    byte* s1 = src + segment;
-                    byte* s2 = src + (2 * segment);
-                    byte* s3 = src + (3 * segment);
-                    for (int j = segment - 1; j >= 0; j--)
-                    {
-                        x3 = RansCodec.Put(x3, table + (lane3.ClassAt(j, classes) << bits) + s3[j], ref w);
-                        x2 = RansCodec.Put(x2, table + (lane2.ClassAt(j, classes) << bits) + s2[j], ref w);
-                        x1 = RansCodec.Put(x1, table + (lane1.ClassAt(j, classes) << bits) + s1[j], ref w);
-                        x0 = RansCodec.Put(x0, table + (lane0.ClassAt(j, classes) << bits) + s0[j], ref w);
-                    }
+                    x3 = RansCodec.Put(x3, table + (row.ClassAt(i, classes) << bits) + src[i], ref w);
+                    x2 = RansCodec.Put(x2, table + (row.ClassAt(i - 1, classes) << bits) + src[i - 1], ref w);
+                    x1 = RansCodec.Put(x1, table + (row.ClassAt(i - 2, classes) << bits) + src[i - 2], ref w);
+                    x0 = RansCodec.Put(x0, table + (row.ClassAt(i - 3, classes) << bits) + src[i - 3], ref w);
                 }
 
                 wordCount = (int)(first + words.Length - w);
@@ -255,7 +257,7 @@ internal static unsafe class RowClassCodec
     private static void DecodeBody(ReadOnlySpan<byte> body, uint[] entries, byte[] classes, int rowLength, Span<byte> symbols)
     {
         int n = symbols.Length;
-        int segment = n / RansCodec.Lanes;
+        int groups = n / RansCodec.Lanes;
         fixed (byte* src = body)
         fixed (byte* dst = symbols)
         fixed (uint* table = entries)
@@ -264,45 +266,53 @@ internal static unsafe class RowClassCodec
             byte* end = src + body.Length;
             uint x0 = RansCodec.ReadState(src), x1 = RansCodec.ReadState(src + 4), x2 = RansCodec.ReadState(src + 8), x3 = RansCodec.ReadState(src + 12);
             byte* p = src + (RansCodec.Lanes * 4);
-            byte* o0 = dst;
-            byte* o1 = dst + segment;
-            byte* o2 = dst + (2 * segment);
-            byte* o3 = dst + (3 * segment);
-            int j = 0;
-            while (j < segment)
+            int g = 0;
+            while (g < groups)
             {
-                // The four lanes keep their tables until the nearest row boundary among them.
-                int run = segment - j;
-                uint* t0 = LaneTable(table, cls, j, rowLength, ref run);
-                uint* t1 = LaneTable(table, cls, segment + j, rowLength, ref run);
-                uint* t2 = LaneTable(table, cls, (2 * segment) + j, rowLength, ref run);
-                uint* t3 = LaneTable(table, cls, (3 * segment) + j, rowLength, ref run);
-                int stop = j + run;
-                while (j < stop)
+                // The groups of four symbols that lie inside the current row share its table.
+                int i = RansCodec.Lanes * g;
+                int row = i / rowLength;
+                int run = (int)Math.Min(groups - g, (((long)(row + 1) * rowLength) - i) / RansCodec.Lanes);
+                if (run == 0)
                 {
-                    // Each round reads at most one word per state: this many rounds need no bounds checks.
-                    int safe = (int)Math.Min(stop - j, (end - p) / (2 * RansCodec.Lanes));
+                    // A group across a row boundary: each symbol with its own row's table.
+                    dst[i] = RansCodec.StepChecked(TableOf(table, cls, i, rowLength), ref x0, ref p, end);
+                    dst[i + 1] = RansCodec.StepChecked(TableOf(table, cls, i + 1, rowLength), ref x1, ref p, end);
+                    dst[i + 2] = RansCodec.StepChecked(TableOf(table, cls, i + 2, rowLength), ref x2, ref p, end);
+                    dst[i + 3] = RansCodec.StepChecked(TableOf(table, cls, i + 3, rowLength), ref x3, ref p, end);
+                    g++;
+                    continue;
+                }
+
+                uint* t = table + ((nint)cls[row] << FrequencyTable.ProbBits);
+                int stop = g + run;
+                while (g < stop)
+                {
+                    // Each group reads at most one word per state: this many groups need no bounds checks.
+                    int safe = (int)Math.Min(stop - g, (end - p) / (2 * RansCodec.Lanes));
                     if (safe == 0)
                     {
-                        o0[j] = RansCodec.StepChecked(t0, ref x0, ref p, end);
-                        o1[j] = RansCodec.StepChecked(t1, ref x1, ref p, end);
-                        o2[j] = RansCodec.StepChecked(t2, ref x2, ref p, end);
-                        o3[j] = RansCodec.StepChecked(t3, ref x3, ref p, end);
-                        j++;
+                        byte* o = dst + (RansCodec.Lanes * g);
+                        o[0] = RansCodec.StepChecked(t, ref x0, ref p, end);
+                        o[1] = RansCodec.StepChecked(t, ref x1, ref p, end);
+                        o[2] = RansCodec.StepChecked(t, ref x2, ref p, end);
+                        o[3] = RansCodec.StepChecked(t, ref x3, ref p, end);
+                        g++;
                         continue;
                     }
 
-                    for (int limit = j + safe; j < limit; j++)
+                    for (int limit = g + safe; g < limit; g++)
                     {
+                        byte* o = dst + (RansCodec.Lanes * g);
                         ulong window = RansCodec.ReadWindow(p);
-                        uint e0 = t0[x0 & RansCodec.SlotMask];
-                        uint e1 = t1[x1 & RansCodec.SlotMask];
-                        uint e2 = t2[x2 & RansCodec.SlotMask];
-                        uint e3 = t3[x3 & RansCodec.SlotMask];
-                        o0[j] = (byte)e0;
-                        o1[j] = (byte)e1;
-                        o2[j] = (byte)e2;
-                        o3[j] = (byte)e3;
+                        uint e0 = t[x0 & RansCodec.SlotMask];
+                        uint e1 = t[x1 & RansCodec.SlotMask];
+                        uint e2 = t[x2 & RansCodec.SlotMask];
+                        uint e3 = t[x3 & RansCodec.SlotMask];
+                        o[0] = (byte)e0;
+                        o[1] = (byte)e1;
+                        o[2] = (byte)e2;
+                        o[3] = (byte)e3;
                         x0 = (((e0 >> 20) + 1) * (x0 >> FrequencyTable.ProbBits)) + ((e0 >> 8) & RansCodec.SlotMask);
                         x1 = (((e1 >> 20) + 1) * (x1 >> FrequencyTable.ProbBits)) + ((e1 >> 8) & RansCodec.SlotMask);
                         x2 = (((e2 >> 20) + 1) * (x2 >> FrequencyTable.ProbBits)) + ((e2 >> 8) & RansCodec.SlotMask);
@@ -321,49 +331,43 @@ internal static unsafe class RowClassCodec
                 }
             }
 
-            for (int i = RansCodec.Lanes * segment; i < n; i++)
+            // The last n mod 4 symbols, by states 0, 1, 2.
+            for (int i = RansCodec.Lanes * groups; i < n; i++)
             {
-                uint* t = table + ((nint)cls[i / rowLength] << FrequencyTable.ProbBits);
-                dst[i] = RansCodec.StepChecked(t, ref x0, ref p, end);
+                uint* t = TableOf(table, cls, i, rowLength);
+                dst[i] = (i & 3) switch
+                {
+                    0 => RansCodec.StepChecked(t, ref x0, ref p, end),
+                    1 => RansCodec.StepChecked(t, ref x1, ref p, end),
+                    _ => RansCodec.StepChecked(t, ref x2, ref p, end),
+                };
             }
 
             RansCodec.CheckEnd(x0, x1, x2, x3, p, end);
         }
     }
 
-    // The slot table of symbol i's row; shortens run to the symbols left in that row.
-    private static uint* LaneTable(uint* table, byte* classes, int i, int rowLength, ref int run)
-    {
-        int row = i / rowLength;
-        long left = ((long)(row + 1) * rowLength) - i;
-        if (left < run)
-        {
-            run = (int)left;
-        }
+    private static uint* TableOf(uint* table, byte* classes, int i, int rowLength) =>
+        table + ((nint)classes[i / rowLength] << FrequencyTable.ProbBits);
 
-        return table + ((nint)classes[row] << FrequencyTable.ProbBits);
-    }
-
-    /// <summary>A lane's current row while the encoder walks it backwards.</summary>
-    private struct LaneRow
+    /// <summary>The encoder's current row while it walks the symbols backwards.</summary>
+    private struct RowCursor
     {
-        private readonly int _base;
         private readonly int _rowLength;
         private int _row;
         private long _rowStart;
 
-        public LaneRow(int laneStart, int segment, int rowLength)
+        public RowCursor(int last, int rowLength)
         {
-            _base = laneStart;
             _rowLength = rowLength;
-            _row = (laneStart + segment - 1) / rowLength;
+            _row = Math.Max(0, last) / rowLength;
             _rowStart = (long)_row * rowLength;
         }
 
-        /// <summary>The class of the row holding the lane's symbol <paramref name="j"/> (j only decreases).</summary>
-        public int ClassAt(int j, byte* classes)
+        /// <summary>The class of the row holding symbol <paramref name="i"/> (i only decreases).</summary>
+        public int ClassAt(int i, byte* classes)
         {
-            while (_base + j < _rowStart)
+            while (i < _rowStart)
             {
                 _row--;
                 _rowStart -= _rowLength;

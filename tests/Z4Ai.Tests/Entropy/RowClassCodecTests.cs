@@ -168,7 +168,7 @@ public class RowClassCodecTests
         Assert.That(Decode(Convert.FromHexString(GoldenPayload), symbols.Length, 3, 16), Is.EqualTo(symbols));
     }
 
-    private const string GoldenPayload = "020005B48C70C9321D86B8190800E82A00570DF01000E10200F889066700650058";
+    private const string GoldenPayload = "020005B48C70C9321D3599D9008CAD23030F89360042466C00003E0041004F00AA";
 
     [TestCase(0)]
     [TestCase(1)]
