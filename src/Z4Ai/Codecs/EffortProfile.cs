@@ -30,6 +30,7 @@ internal sealed class EffortProfile
         EntropyGainPercent = 1,
         AllowOrder1 = true,
         Order1GainPercent = 3,
+        AllowRowClasses = true,
         ContextMixingLimit = DefaultContextMixingLimit,
         ContextMixingMinimum = 4096,
         ContextMixingGainPercent = 3,
@@ -45,6 +46,7 @@ internal sealed class EffortProfile
         EntropyGainPercent = 0,
         AllowOrder1 = true,
         Order1GainPercent = 0,
+        AllowRowClasses = true,
         ContextMixingLimit = int.MaxValue,
         ContextMixingGainPercent = 0,
         TrustTransforms = false,
@@ -106,6 +108,9 @@ internal sealed class EffortProfile
 
     /// <summary>Whether order-1 rANS may be chosen.</summary>
     public bool AllowOrder1 { get; private init; }
+
+    /// <summary>Whether row-class rANS may be chosen (on streams whose caller names rows, such as palette indices).</summary>
+    public bool AllowRowClasses { get; private init; }
 
     /// <summary>The least saving (percent) for which order 1 replaces order 0 (order 1 decodes slower).</summary>
     public int Order1GainPercent { get; private init; }

@@ -91,17 +91,23 @@ internal static class RecipeDecoder
         }
     }
 
-    /// <summary>Reads an entropy node's parameters: method, alphabet bits and (context mixing only) the row length.</summary>
+    /// <summary>Reads an entropy node's parameters: method, alphabet bits and (context mixing and row classes only) the row length.</summary>
     internal static (EntropyMethod Method, int AlphabetBits, int RowLength) ReadEntropyParameters(ref SpanReader reader, int symbolCount)
     {
         var method = (EntropyMethod)reader.ReadByte();
         int bits = reader.ReadByte();
-        if (method is not (EntropyMethod.RansOrder0 or EntropyMethod.RansOrder1 or EntropyMethod.ContextMixing) || bits is < 1 or > 8)
+        if (method is not (EntropyMethod.RansOrder0 or EntropyMethod.RansOrder1 or EntropyMethod.ContextMixing or EntropyMethod.RansRowClasses) || bits is < 1 or > 8)
         {
             ThrowHelper.CorruptFrame($"entropy node has method {(byte)method} and {bits} alphabet bits", reader.Position - 2);
         }
 
-        int rowLength = method == EntropyMethod.ContextMixing ? reader.ReadVarInt32(symbolCount) : 0;
+        int rowAt = reader.Position;
+        int rowLength = method is EntropyMethod.ContextMixing or EntropyMethod.RansRowClasses ? reader.ReadVarInt32(symbolCount) : 0;
+        if (method == EntropyMethod.RansRowClasses && rowLength == 0)
+        {
+            ThrowHelper.CorruptFrame("row-class entropy node has row length 0", rowAt);
+        }
+
         if (symbolCount > EntropyCoder.MaxSymbols)
         {
             ThrowHelper.CorruptFrame($"entropy node codes {symbolCount} symbols, more than {EntropyCoder.MaxSymbols}");

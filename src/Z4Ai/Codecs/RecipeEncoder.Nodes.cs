@@ -25,7 +25,7 @@ internal sealed partial class RecipeEncoder
         return 1 + ZstdBackend.Compress(data, output, _profile.ZstdLevelFor(data.Length));
     }
 
-    /// <summary>Appends an entropy leaf's header: kind, method, alphabet bits, and the row length for context mixing.</summary>
+    /// <summary>Appends an entropy leaf's header: kind, method, alphabet bits, and the row length for context mixing and row classes.</summary>
     internal static int WriteEntropyHeader(EntropyMethod method, int alphabetBits, int rowLength, IBufferWriter<byte> output)
     {
         Span<byte> span = output.GetSpan(3 + VarInt.MaxLength);
@@ -33,7 +33,7 @@ internal sealed partial class RecipeEncoder
         span[1] = (byte)method;
         span[2] = (byte)alphabetBits;
         int length = 3;
-        if (method == EntropyMethod.ContextMixing)
+        if (method is EntropyMethod.ContextMixing or EntropyMethod.RansRowClasses)
         {
             length += VarInt.Write(span[3..], (ulong)rowLength);
         }
@@ -68,7 +68,7 @@ internal sealed partial class RecipeEncoder
         output.Write(child);
     }
 
-    private void WriteSymbolsChild(ReadOnlySpan<byte> data, int alphabetBits, int rowLength, IBufferWriter<byte> output)
+    private void WriteSymbolsChild(ReadOnlySpan<byte> data, int alphabetBits, int rowLength, IBufferWriter<byte> output, int classRowLength = 0)
     {
         if (data.IsEmpty)
         {
@@ -76,7 +76,7 @@ internal sealed partial class RecipeEncoder
         }
 
         using var child = new ArrayPoolBufferWriter<byte>(data.Length + 64);
-        EncodeSymbols(data, alphabetBits, rowLength, child);
+        EncodeSymbols(data, alphabetBits, rowLength, child, classRowLength: classRowLength);
         WriteChild(output, child.WrittenSpan, data.Length);
     }
 
@@ -227,6 +227,8 @@ internal sealed partial class RecipeEncoder
         {
             Span<byte> indices = buffer.AsSpan(0, p.IndicesLength);
             Palette.ForwardIndices(data, plan, indices);
+            plan = AlignAffineGroups(plan, indices);
+            p = plan.Parameters;
             WriteHeader(output, RecipeKind.Palette, dtype);
             p.Write(output);
             WriteSymbolsChild(plan.GroupTable, 8, 0, output);
@@ -245,8 +247,9 @@ internal sealed partial class RecipeEncoder
             }
             else
             {
-                // Byte-aligned indices of at most 8 bits: one symbol per element, in element order.
-                WriteSymbolsChild(indices, Math.Max(1, p.IndexBits), p.IndexBits == 8 ? rowLength : 0, output);
+                // Byte-aligned indices of at most 8 bits: one symbol per element, in element order. A global
+                // codebook over rows of different spread (INT codes with one scale per tensor): rows get classes.
+                WriteSymbolsChild(indices, Math.Max(1, p.IndexBits), p.IndexBits == 8 ? rowLength : 0, output, ClassRowLength(p, rowLength));
             }
         }
         finally
@@ -280,6 +283,7 @@ internal sealed partial class RecipeEncoder
     {
         PaletteParameters p = plan.Parameters;
         int groups = p.GroupCount;
+        int classRow = ClassRowLength(p, rowLength);
         byte[] buffer = ArrayPool<byte>.Shared.Rent(groups + indices.Length);
         try
         {
@@ -287,7 +291,7 @@ internal sealed partial class RecipeEncoder
             Span<byte> shifted = buffer.AsSpan(groups, indices.Length);
             if (!ZeroIndexOffsets(plan, offsets))
             {
-                EncodeSymbols(indices, 8, rowLength, output);
+                EncodeSymbols(indices, 8, rowLength, output, classRowLength: classRow);
                 return;
             }
 
@@ -299,19 +303,109 @@ internal sealed partial class RecipeEncoder
             long shiftedCost = StreamStats.Order0CostQ16(counts) + ((long)groups * 8 * FixedLog2.One);
             if (shiftedCost >= plainCost)
             {
-                EncodeSymbols(indices, 8, rowLength, output);
+                EncodeSymbols(indices, 8, rowLength, output, classRowLength: classRow);
                 return;
             }
 
             WriteByte(output, (byte)RecipeKind.GroupShift);
             VarInt.Write(output, (ulong)p.GroupLength);
             WriteSymbolsChild(offsets, 8, 0, output);
-            WriteSymbolsChild(shifted, 8, rowLength, output);
+            WriteSymbolsChild(shifted, 8, rowLength, output, classRow);
         }
         finally
         {
             ArrayPool<byte>.Shared.Return(buffer);
         }
+    }
+
+    // The rows whose index distributions may differ: a grouped palette's groups (each has its own scale or
+    // codebook), else the tensor's rows; 0 when neither is known.
+    private static int ClassRowLength(PaletteParameters p, int rowLength) =>
+        p.Layout == PaletteLayout.Global ? rowLength : p.GroupLength;
+
+    // Affine groups (c0 + index) · s place code 0 at index −c0, which moves with each group's smallest code. Lowering
+    // every affine group's c0 to the smallest c0 of all moves their indices up to one common zero index: what a
+    // GroupShift does, but with no offset per group and a group table that repeats one descriptor. Done when the
+    // shifted indices have the lower order-0 cost, every group that would move is affine and no index leaves 8 bits;
+    // the indices are shifted in place. Returns the plan to write (the same plan when nothing changes).
+    private static PalettePlan AlignAffineGroups(PalettePlan plan, Span<byte> indices)
+    {
+        PaletteParameters p = plan.Parameters;
+        if (p.Layout == PaletteLayout.Global || p.IndexBits != 8)
+        {
+            return plan;
+        }
+
+        int groups = p.GroupCount;
+        byte[] offsets = new byte[groups];
+        if (!ZeroIndexOffsets(plan, offsets) || offsets.AsSpan().IndexOfAnyExcept((byte)0) < 0)
+        {
+            return plan;
+        }
+
+        // The new table: affine descriptors with c0 lowered by the group's offset, the others unchanged (they must
+        // not move).
+        FloatFormat? format = p.Layout == PaletteLayout.GroupedWide ? FloatFormat.F32 : FloatFormat.Of(p.DType);
+        long maxCode = format is { } f ? FloatBits.MaxCode(f) : 0;
+        var table = new SpanReader(plan.GroupTable);
+        byte[] aligned = new byte[Math.Max(plan.GroupTable.Length, groups * Palette.MaxDescriptorLength)];
+        int at = 0;
+        for (int g = 0; g < groups; g++)
+        {
+            ulong descriptor = table.ReadVarUInt64();
+            if ((descriptor & 1) == 0)
+            {
+                if (offsets[g] != 0)
+                {
+                    return plan;
+                }
+
+                at += VarInt.Write(aligned.AsSpan(at), descriptor);
+                continue;
+            }
+
+            ulong zigzag = descriptor >> 1;
+            long c0 = ((long)(zigzag >> 1) ^ -(long)(zigzag & 1)) - offsets[g];
+            if (c0 < -maxCode)
+            {
+                return plan;
+            }
+
+            at += VarInt.Write(aligned.AsSpan(at), ((ulong)((c0 << 1) ^ (c0 >> 63)) << 1) | 1);
+        }
+
+        if (at > 4 * groups)
+        {
+            return plan;
+        }
+
+        Span<uint> counts = stackalloc uint[256];
+        RansCodec.CountOrder0(indices, counts);
+        long plainCost = StreamStats.Order0CostQ16(counts);
+        counts.Clear();
+        for (int g = 0; g < groups; g++)
+        {
+            int start = g * p.GroupLength;
+            byte offset = offsets[g];
+            foreach (byte index in indices.Slice(start, Math.Min(p.GroupLength, indices.Length - start)))
+            {
+                if (index + offset > byte.MaxValue)
+                {
+                    return plan;
+                }
+
+                counts[index + offset]++;
+            }
+        }
+
+        if (StreamStats.Order0CostQ16(counts) >= plainCost)
+        {
+            return plan;
+        }
+
+        GroupShift.Forward(indices, offsets, p.GroupLength, indices);
+        var parameters = new PaletteParameters(p.Layout, p.DType, p.ElementCount, p.IndexBits, p.CodebookEntries, p.GroupLength, at);
+        return new PalettePlan(parameters, plan.Codebook.ToArray(), aligned.AsSpan(0, at).ToArray());
     }
 
     // Per group, the index of its zero value; the offset moves it to the largest such index over all groups.

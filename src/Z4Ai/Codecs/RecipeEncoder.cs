@@ -27,6 +27,10 @@ internal sealed partial class RecipeEncoder
     /// <summary>Streams shorter than this are stored: no coder's header pays for itself.</summary>
     internal const int MinCodedLength = 32;
 
+    /// <summary>Rows shorter than this are not given classes: a class id per few dozen symbols costs more than a
+    /// better-fitting table saves.</summary>
+    internal const int MinClassRowLength = 64;
+
     /// <summary>Elements sampled to decide whether a palette is worth planning.</summary>
     internal const int PaletteSampleElements = 4096;
 
@@ -165,8 +169,10 @@ internal sealed partial class RecipeEncoder
     /// written. <paramref name="rowLength"/> (0 when unknown) feeds the context-mixing model.
     /// <paramref name="byteIntegers"/> marks the raw bytes of a U8 or I8 tensor (quantised weights), on which the
     /// archival model is also tried where the profile allows it (<see cref="EffortProfile.UseArchiveModelOnBytes"/>).
+    /// <paramref name="classRowLength"/> (0 for none) cuts the stream into rows whose distributions may differ
+    /// (palette indices: the groups, or the tensor's rows): the row-class coder is then also tried.
     /// </summary>
-    public int EncodeSymbols(ReadOnlySpan<byte> data, int alphabetBits, int rowLength, IBufferWriter<byte> output, bool byteIntegers = false)
+    public int EncodeSymbols(ReadOnlySpan<byte> data, int alphabetBits, int rowLength, IBufferWriter<byte> output, bool byteIntegers = false, int classRowLength = 0)
     {
         int n = data.Length;
         if (n < MinCodedLength)
@@ -204,6 +210,23 @@ internal sealed partial class RecipeEncoder
             {
                 bestSize = order1Size;
                 chosenModel = order1;
+            }
+        }
+
+        // Row classes decode as fast as order 0, so any saving is taken.
+        RowClassModel? rowClasses = null;
+        if (_profile.AllowRowClasses && choice == LeafChoice.Rans && classRowLength >= MinClassRowLength && n / classRowLength >= RowClassModel.MinClasses)
+        {
+            rowClasses = RowClassModel.Build(data, alphabetBits, classRowLength);
+            long rowClassSize = rowClasses is null ? long.MaxValue : rowClasses.EstimatedBytes + 3 + VarInt.GetLength((ulong)classRowLength);
+            if (rowClassSize < bestSize)
+            {
+                bestSize = rowClassSize;
+                chosenModel = null;
+            }
+            else
+            {
+                rowClasses = null;
             }
         }
 
@@ -271,6 +294,9 @@ internal sealed partial class RecipeEncoder
                 case LeafChoice.Kept:
                     output.Write(kept.AsSpan(0, keptLength));
                     return keptLength;
+                case LeafChoice.Rans when rowClasses is not null:
+                    int rowHeader = WriteEntropyHeader(EntropyMethod.RansRowClasses, alphabetBits, classRowLength, output);
+                    return rowHeader + RowClassCodec.Encode(data, rowClasses, output);
                 case LeafChoice.Rans:
                     EntropyMethod method = ReferenceEquals(chosenModel, order0) ? EntropyMethod.RansOrder0 : EntropyMethod.RansOrder1;
                     int header = WriteEntropyHeader(method, alphabetBits, 0, output);

@@ -66,6 +66,7 @@ internal static class RecipeInspector
                 {
                     EntropyMethod.RansOrder0 => "rans-o0",
                     EntropyMethod.RansOrder1 => "rans-o1",
+                    EntropyMethod.RansRowClasses => "rans-rows",
                     _ => "cm",
                 });
                 break;

@@ -26,7 +26,8 @@ internal static class EntropyCoder
     /// <param name="symbols">The symbols, each below 2^<paramref name="alphabetBits"/>.</param>
     /// <param name="method">The coder.</param>
     /// <param name="alphabetBits">1..8: 5 for fp16 exponents, 8 for bytes (smaller alphabets mean smaller tables).</param>
-    /// <param name="rowLength">Elements per row of the tensor, 0 when unknown (used by context mixing).</param>
+    /// <param name="rowLength">Elements per row of the tensor, 0 when unknown (used by context mixing; the rows of the
+    /// row-class method, which needs at least two).</param>
     /// <param name="output">Receives the payload.</param>
     public static int Encode(ReadOnlySpan<byte> symbols, EntropyMethod method, int alphabetBits, int rowLength, IBufferWriter<byte> output)
     {
@@ -36,7 +37,7 @@ internal static class EntropyCoder
         ValidateSymbols(symbols, alphabetBits);
         if (symbols.IsEmpty)
         {
-            return method is >= EntropyMethod.RansOrder0 and <= EntropyMethod.ContextMixing
+            return method is >= EntropyMethod.RansOrder0 and <= EntropyMethod.RansRowClasses
                 ? 0
                 : throw new ArgumentOutOfRangeException(nameof(method), method, "unknown entropy method");
         }
@@ -46,6 +47,7 @@ internal static class EntropyCoder
             EntropyMethod.RansOrder0 => RansCodec.Encode(symbols, RansCodec.BuildModel(symbols, order1: false, alphabetBits), output),
             EntropyMethod.RansOrder1 => RansCodec.Encode(symbols, RansCodec.BuildModel(symbols, order1: true, alphabetBits), output),
             EntropyMethod.ContextMixing => ContextMixingCodec.Encode(symbols, alphabetBits, rowLength, output),
+            EntropyMethod.RansRowClasses => RowClassCodec.Encode(symbols, BuildRowClasses(symbols, alphabetBits, rowLength), output),
             _ => throw new ArgumentOutOfRangeException(nameof(method), method, "unknown entropy method"),
         };
     }
@@ -69,6 +71,9 @@ internal static class EntropyCoder
                 break;
             case EntropyMethod.ContextMixing:
                 ContextMixingCodec.Decode(encoded, alphabetBits, rowLength, symbols);
+                break;
+            case EntropyMethod.RansRowClasses:
+                RowClassCodec.Decode(encoded, alphabetBits, rowLength, symbols);
                 break;
             default:
                 throw new ArgumentOutOfRangeException(nameof(method), method, "unknown entropy method");
@@ -128,6 +133,13 @@ internal static class EntropyCoder
         }
 
         return best;
+    }
+
+    private static RowClassModel BuildRowClasses(ReadOnlySpan<byte> symbols, int alphabetBits, int rowLength)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(rowLength, 1);
+        return RowClassModel.Build(symbols, alphabetBits, rowLength)
+            ?? throw new ArgumentException($"row classes need at least two rows of {rowLength} symbols (and rows no shorter than the alphabet)", nameof(symbols));
     }
 
     // Σ over contexts of n·H(context) + (distinct symbols − 1)/2 · log2(n) bits, in integer Q16 arithmetic.

@@ -11,4 +11,7 @@ internal enum EntropyMethod : byte
 
     /// <summary>Adaptive binary context mixing with a carry-less range coder (slow, smallest).</summary>
     ContextMixing = 3,
+
+    /// <summary>Static-table rANS with K order-0 tables, each row of the stream coded with the table of its class.</summary>
+    RansRowClasses = 4,
 }

@@ -24,8 +24,8 @@ internal static unsafe class RansCodec
     /// <summary>The number of interleaved states (a format constant).</summary>
     public const int Lanes = 4;
 
-    private const uint Lower = 1u << 16;
-    private const int SlotMask = FrequencyTable.ProbScale - 1;
+    internal const uint Lower = 1u << 16;
+    internal const int SlotMask = FrequencyTable.ProbScale - 1;
 
     /// <summary>Counts the symbols and builds the plan; symbols outside the alphabet throw <see cref="ArgumentException"/>.</summary>
     public static RansModel BuildModel(ReadOnlySpan<byte> symbols, bool order1, int alphabetBits)
@@ -286,7 +286,7 @@ internal static unsafe class RansCodec
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static uint Put(uint x, EncodeEntry* entry, ref ushort* w)
+    internal static uint Put(uint x, EncodeEntry* entry, ref ushort* w)
     {
         uint f = entry->Frequency;
 
@@ -304,7 +304,7 @@ internal static unsafe class RansCodec
     }
 
     /// <summary>One symbol's encoder constants.</summary>
-    private readonly struct EncodeEntry
+    internal readonly struct EncodeEntry
     {
         public EncodeEntry(uint frequency, uint start)
         {
@@ -376,7 +376,7 @@ internal static unsafe class RansCodec
     }
 
     // Decode entry per slot: bits 0-7 symbol, 8-19 slot minus the symbol's cumulative start, 20-31 frequency − 1.
-    private static void FillEntries(ReadOnlySpan<uint> freqs, Span<uint> entries)
+    internal static void FillEntries(ReadOnlySpan<uint> freqs, Span<uint> entries)
     {
         int slot = 0;
         for (int s = 0; s < freqs.Length; s++)
@@ -593,10 +593,10 @@ internal static unsafe class RansCodec
 
     // 1 when the state has dropped below 2^16 and needs a word, else 0, without a branch.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static uint Refill(uint state) => (uint)(((ulong)state - Lower) >> 63);
+    internal static uint Refill(uint state) => (uint)(((ulong)state - Lower) >> 63);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static byte StepChecked(uint* table, ref uint x, ref byte* p, byte* end)
+    internal static byte StepChecked(uint* table, ref uint x, ref byte* p, byte* end)
     {
         uint state = x;
         uint e = table[state & SlotMask];
@@ -625,13 +625,13 @@ internal static unsafe class RansCodec
 
     // The next four 16-bit words, the first in the low bits; the caller guarantees eight readable bytes.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static ulong ReadWindow(byte* p)
+    internal static ulong ReadWindow(byte* p)
     {
         ulong v = Unsafe.ReadUnaligned<ulong>(p);
         return BitConverter.IsLittleEndian ? v : BinaryPrimitives.ReverseEndianness(v);
     }
 
-    private static uint ReadState(byte* p)
+    internal static uint ReadState(byte* p)
     {
         uint v = Unsafe.ReadUnaligned<uint>(p);
         v = BitConverter.IsLittleEndian ? v : BinaryPrimitives.ReverseEndianness(v);
@@ -643,7 +643,7 @@ internal static unsafe class RansCodec
         return v;
     }
 
-    private static void CheckEnd(uint x0, uint x1, uint x2, uint x3, byte* p, byte* end)
+    internal static void CheckEnd(uint x0, uint x1, uint x2, uint x3, byte* p, byte* end)
     {
         if ((x0 | x1 | x2 | x3) != Lower || ((x0 ^ x1) | (x0 ^ x2) | (x0 ^ x3)) != 0 || p != end)
         {

@@ -168,6 +168,52 @@ internal static class CodecSamples
         return w;
     }
 
+    /// <summary>
+    /// Rows of <paramref name="columns"/> drawn from a small lookup table of their own: a few negative and positive
+    /// entries of random magnitude (so no scale makes them integer multiples) around a 0.0 that starts each row,
+    /// most elements on the entries next to zero.
+    /// Zero's place in the sorted table moves with the row's count of negative entries, which a group shift aligns.
+    /// </summary>
+    public static float[] CodebookRows(int count, Random rng, int columns = Columns)
+    {
+        float[] w = new float[count];
+        Span<float> entries = stackalloc float[9];
+        Span<float> magnitudes = stackalloc float[4];
+        int negatives = 0;
+        int positives = 0;
+        for (int i = 0; i < count; i++)
+        {
+            if (i % columns == 0)
+            {
+                negatives = 1 + rng.Next(4);
+                positives = 1 + rng.Next(4);
+                // Magnitudes over several octaves, so rows share few values (no global codebook of 256 covers them).
+                for (int side = -1; side <= 1; side += 2)
+                {
+                    for (int k = 0; k < 4; k++)
+                    {
+                        magnitudes[k] = (float)Math.Exp(-6 * rng.NextDouble());
+                    }
+
+                    magnitudes.Sort();
+                    for (int k = 1; k <= 4; k++)
+                    {
+                        entries[4 + (side * k)] = side * magnitudes[k - 1];
+                    }
+                }
+
+                entries[4] = 0f;
+            }
+
+            // One zero per row, at its start (too few zeros for a zero mask); the rest cluster around it.
+            int offset = Math.Clamp((int)Math.Round(1.2 * Gaussian(rng)), -negatives, positives);
+            offset = i % columns == 0 ? 0 : offset != 0 ? offset : rng.Next(2) == 0 ? -1 : 1;
+            w[i] = entries[4 + offset];
+        }
+
+        return w;
+    }
+
     /// <summary>The XOR of BF16 weights before and after an update that changed one element in <paramref name="oneIn"/>.</summary>
     public static byte[] SparseXorBf16(int count, Random rng, int oneIn)
     {

@@ -183,12 +183,31 @@ public sealed class WideAffineRecipeTests : RecipeConformanceTests
         Z4Ai.Tests.Transforms.PaletteTests.CodesThroughF32(dtype, Math.Max(1, elements / 256), 256, rng.Next(2) == 0 ? 127 : 7, rng.Next());
 }
 
-/// <summary>INT4 codes with one scale per row: per-row codebooks whose indices are aligned on the zero code.</summary>
+/// <summary>Rows with lookup tables of their own: per-row codebooks whose indices are aligned on the zero entry.</summary>
 public sealed class GroupShiftRecipeTests : RecipeConformanceTests
 {
     protected override string RecipeMarker => "shift(";
 
     protected override DType[] DTypes => [DType.BF16, DType.F32];
+
+    protected override byte[] Build(DType dtype, int elements, Random rng)
+    {
+        float[] values = CodecSamples.CodebookRows(elements, rng);
+        return dtype == DType.BF16 ? CodecSamples.Bf16(values) : CodecSamples.F32(values);
+    }
+}
+
+/// <summary>
+/// INT4 codes with one scale per row: affine groups aligned on one zero index, and the indices coded with a table
+/// per class of rows (rows differ in how far their codes spread).
+/// </summary>
+public sealed class RowClassRecipeTests : RecipeConformanceTests
+{
+    protected override string RecipeMarker => "indices:rans-rows";
+
+    protected override DType[] DTypes => [DType.BF16, DType.F32];
+
+    protected override int SelectionElements => 64 * 1024;
 
     protected override byte[] Build(DType dtype, int elements, Random rng)
     {

@@ -25,7 +25,8 @@ public class RecipeGoldenTests
         yield return Case("zeromask", DType.BF16, Bf16(CodecSamples.Prune(CodecSamples.Weights(512, new Random(12)), new Random(13), 2)), Golden.ZeroMask);
         yield return Case("intpack", DType.I64, Integers(Enumerable.Range(0, 40).Select(i => 1000L + (3 * i)), 8), Golden.IntPack);
         yield return Case("negzero", DType.F32, F32(CodecSamples.Dequantise(CodecSamples.Weights(512, new Random(4)), 7, perRow: true)), Golden.NegativeZero, rowLength: 256);
-        yield return Case("shift(", DType.F32, F32(AffineRows(24, 32)), Golden.GroupShift, rowLength: 32);
+        yield return Case("shift(", DType.BF16, Bf16(TwoScaleRows(256)), Golden.GroupShift, rowLength: 256);
+        yield return Case("rans-rows", DType.F32, F32(TwoSpreadRows(8, 64)), Golden.RowClasses, rowLength: 64);
         yield return Case("f32 scales", DType.BF16, Z4Ai.Tests.Transforms.PaletteTests.CodesThroughF32(DType.BF16, 6, 64, 7, 8), Golden.WideAffine, rowLength: 64);
         yield return Case("delta(", DType.I32, Integers(SortedWithJumps(160), 4), Golden.Delta);
         yield return Case("boolpack", DType.BOOL, Enumerable.Range(0, 300).Select(i => (byte)(i % 7 == 0 ? 1 : 0)).ToArray(), Golden.BoolPack);
@@ -51,6 +52,29 @@ public class RecipeGoldenTests
     }
 
     [Test]
+    public void Decode_AffineRowsFrameWithGroupShift_GivesGoldenInput()
+    {
+        // Written before affine groups were aligned on one zero index by their c0 (the encoder then shifted their
+        // indices with a GroupShift node instead); such frames must keep decoding.
+        byte[] raw = F32(AffineRows(24, 32));
+        Assert.That(CodecSamples.Recipe(Convert.FromHexString(Golden.AffineRowsGroupShift)), Does.Contain("indices:shift(32)"));
+        Assert.That(CodecSamples.Decode(Convert.FromHexString(Golden.AffineRowsGroupShift), raw.Length), Is.EqualTo(raw));
+    }
+
+    [Test]
+    public void Decode_FramesOfEarlierEncoderChoices_GiveGoldenInputs()
+    {
+        // Written before palette indices could take row classes, and before affine groups were aligned on one zero
+        // index (their indices went through a GroupShift).
+        byte[] negativeZero = F32(CodecSamples.Dequantise(CodecSamples.Weights(512, new Random(4)), 7, perRow: true));
+        Assert.That(CodecSamples.Recipe(Convert.FromHexString(Golden.NegativeZeroOrder0)), Does.Contain("indices:rans-o0"));
+        Assert.That(CodecSamples.Decode(Convert.FromHexString(Golden.NegativeZeroOrder0), negativeZero.Length), Is.EqualTo(negativeZero));
+        byte[] wide = Z4Ai.Tests.Transforms.PaletteTests.CodesThroughF32(DType.BF16, 6, 64, 7, 8);
+        Assert.That(CodecSamples.Recipe(Convert.FromHexString(Golden.WideAffineGroupShift)), Does.Contain("indices:shift(64)"));
+        Assert.That(CodecSamples.Decode(Convert.FromHexString(Golden.WideAffineGroupShift), wide.Length), Is.EqualTo(wide));
+    }
+
+    [Test]
     public void Decode_WideAffineFrameWithMidpointScales_GivesGoldenInput()
     {
         byte[] raw = Z4Ai.Tests.Transforms.PaletteTests.CodesThroughF32(DType.BF16, 6, 64, 7, 8);
@@ -71,6 +95,34 @@ public class RecipeGoldenTests
             {
                 int code = Math.Clamp((int)Math.Round(2.5 * CodecSamples.Gaussian(random)), -7, 7);
                 yield return (code == 0 ? 1 : code) * scale;
+            }
+        }
+    }
+
+    // Two rows of Gaussian weights whose scales are four octaves apart: the exponent stream shifts per row.
+    private static float[] TwoScaleRows(int columns)
+    {
+        float[] w = CodecSamples.Weights(2 * columns, new Random(9));
+        for (int i = columns; i < w.Length; i++)
+        {
+            w[i] *= 16;
+        }
+
+        return w;
+    }
+
+    // INT4 codes times one scale per row, rows alternately narrow and wide: affine groups aligned on one zero
+    // index, whose indices take two row classes.
+    private static IEnumerable<float> TwoSpreadRows(int rows, int columns)
+    {
+        var random = new Random(5);
+        for (int r = 0; r < rows; r++)
+        {
+            float scale = 0.01f + (r * 0.00137f);
+            double spread = r % 2 == 0 ? 0.8 : 3.5;
+            for (int c = 0; c < columns; c++)
+            {
+                yield return Math.Clamp((int)Math.Round(spread * CodecSamples.Gaussian(random)), -7, 7) * scale;
             }
         }
     }
@@ -143,6 +195,15 @@ public class RecipeGoldenTests
             + "BE9F0C0C4372DEB45702AE6D492EBD19E329F0781CA80DE4FEADACED9B4576BDDCBC4D1FB1";
         public const string IntPack = "03C00208140100E8030000000000000300000000000000";
         public const string NegativeZero = 
+            "0380100A11540C007A46DB633A850F0D7D2C0EDE02061100081A630128B52FFD2068CD0200D2441115C03D3BF706EA94"
+            + "FFC5109C539DF257CCEB6C4BF0B50940E9DADDD5ED4C195F13BA0F2D1CE509D1D4022180436C164F2D709EF043B33FB4"
+            + "F8F3CA33657E6AF19792D7CA040904000E367C81BF950637F3DCE08EBB4FF301020405800202000206F2B28727266223"
+            + "262292E465245E2C2851D03EF449013E335C0EDC08DB050CA1351C26087607114DCDB65E0A6E0703A4701A831C0F0C6B"
+            + "095F76C1DC74494DC2DF20FB22A7EF81349B95927D260C6C649C50370C402B6FF15AB70455C3BB2516463829832EE90C"
+            + "C7BF83D28608BE032DB7B2D7013407FB2A88768D4580BDF1C1F2D9C3769B03BDBD8E855E1FF8CC098F4B2F81212BB567"
+            + "818B8FA3ACC7EC4E964C0AE64891DBE517202446C90CC44F3C052DD3D0F2976938075298372BC91B9B6E6919584A97C6"
+            + "26AF0911A9C26332F9ADCDE79C995D89618DE060C0CB7E2CEDD82EC05E8018C040C0CD";
+        public const string NegativeZeroOrder0 = 
             "0380100A11540C007A46DB633A850F0D7D2C0E8903061100081A630128B52FFD2068CD0200D2441115C03D3BF706EA94"
             + "FFC5109C539DF257CCEB6C4BF0B50940E9DADDD5ED4C195F13BA0F2D1CE509D1D4022180436C164F2D709EF043B33FB4"
             + "F8F3CA33657E6AF19792D7CA040904000E367C81BF950637F3DCE08EBB4F9E0202010507F2641F1FF38A68DEF7797222"
@@ -153,6 +214,29 @@ public class RecipeGoldenTests
             + "F999DF317E5C13E63D0148014B8B3F18082A3E2AC3ED03876FFD632B2918897A94AE7386E8C37C6F5F25661DE09EF150"
             + "BB426542C7B2DF9C2EA84DE164149C6CE8D99B0C30DD80DFA0CC407A40EB";
         public const string GroupShift = 
+            "038008030EBD010B800203000804B40102010887A73025421209AD39C46570061A5E0100237B68273E8CEE0E4014D03F"
+            + "6EFCAE98C105885621DAD5929B00895951106584627D08C7185C3C3E7920E191986E25DC3DF7572569176781F511CCEC"
+            + "0D1385174B02BB08244E97662AECF8D7E96878636D775E9122F35F1C67ED06FC9A40A5079421C3694B537BACEA728F6A"
+            + "714595BE7C321D2C64D2135C62601E5A51ACCE1A3D57DE76AF24CF4FA9A8DBEBA33EFDC9261B903337056AC980CD4066"
+            + "203F600B8104003D43064F05ECB3273C14E8E1E5C5EAC8CC09B28E7BEB7B673CD90F98D65F3236DB2E76A8042468C8E9"
+            + "671913F320957D29140A3711488BA4C14117E8B4DF305DA91606DDA99B4EAD2D3B869AEC4FFF7395CF135A6817381BB5"
+            + "6C76A38AA3513161998FF262AEEB0AAA033E58DA31085F42AB02E7490C1875042BB0048D30DC9787F878A03388273E1D"
+            + "A9F77ABF70E65D00A3E3F490ACED0BBF4905C931E26278817A36AAAD5CA41B5892D2A3C6AE1AE975CD0B47591D391D27"
+            + "46B32E4E7B54BCFC16EFBD4E7ADB8D8F4362D0CCB3AF51BB160B7E73F46578A00682DD8FD0F158B6F52CD8573B1D0BC8"
+            + "BFB746BC9A82D654367E3D9E1F473DA745CC98B19FC8B11ACD1DAC80FD0214DF4410089D57E3756E51046CAADD32F611"
+            + "41CB231BE80C10C3412F8BEC2CE6495B3889251BD13025E40E66C389A20E84E91E87C1622920746189A4636735978B45"
+            + "F796A2A646722A5DAD4C2AA94443AE92A42F384EE942D707DFB6058A6974157AC8310889C1A5140637DCC0E7E66FA8E3"
+            + "1E5607112771910AC6151A373E12B4B534FEAABB7229EB588A236B5AC62F54EAFA5357CDEB520B0DB753B641C9376938"
+            + "09C5692C8BD9FBD5B44681FA4DCD6E0D26195E8528F4FDDEDD65F718AD55FE4763DD3BCEBAC32C3D808A463F24D6965B"
+            + "B0EE1FDC09FA2828F58EB81BB18D4FFD9771D83C30D1F01B752CE6654DD6F293493A4E36B8D031";
+        public const string RowClasses = 
+            "0380100611010808400809001B1B1B1B1B1B1B1B21000AD7233C3C493A3C6EBB503CA12D673CD39F7D3C02098A3C1C42"
+            + "953C357BA03CD401020404400200AA56553CB1A014B86C9998B8A82CCCC506003EEBF82163EBBF022E190200729D578F"
+            + "E40AFDB121344C441744B34BD4FF7C451261864937EF102315F01000F2AE539650A2B05D6B4FCEE9945942ABDB1EDDD8"
+            + "1AE6F76273A51066D6C920A8459C1042FB1F929A44B6A6CB3BD207DD85F221554F5998D47179472979BDEC3C5B6E42DA"
+            + "9D2A6A30AF7D157CED465E176748F738093E7F2B5A223529FD239EE3EDFAE1694F45A9E4728B368812604DAB7BB4300A"
+            + "F47191378A2C7B393ED7BA86ACA2E5B255FC9752000A808180F980EE";
+        public const string AffineRowsGroupShift = 
             "0380180611010818201819001713130F1B17130B17130F171713130F17170F0F13130F1361000AD7233C3C493A3C6EBB"
             + "503CA12D673CD39F7D3C02098A3C1C42953C357BA03C4EB4AB3C67EDB63C8026C23C9A5FCD3CB398D83CCCD1E33CE50A"
             + "EF3CFE43FA3C8CBE023D185B083DA4F70D3D3194133DBE30193D4ACD1E3DD769243D64062A3DE0020B20190001020203"
@@ -169,6 +253,12 @@ public class RecipeGoldenTests
             + "9C2BA670011A0128B52FFD20A08500003011000D000E0003400281A890421D10170128B52FFD20A06D00002001000300"
             + "020017A9143B000B130128B52FFD20A04D000010000001001B0A6001";
         public const string WideAffine = 
+            "038006060E02080C40060700171717171717190000808C3B0000953B00C08A3B0000F53A0040663B0080F93AAF010201"
+            + "04073DA24E3775CAADEC0425E49F087EA52D0DC889010052104800A88EA397F55B1D5BD7B17D2C81AC936BE09EBEC192"
+            + "ECD4D39C00B6FA2675C718E6D126067D84AC945D87BC590455C5ABD8FD15BA15D890D904506A75E119A5CE95A21BD93C"
+            + "C5CCD36A983034A2548245A2164621CE77E9708ECDBA2D4B41049BD575F4C3FF6BA75EFA87D856190FDBBCAA6782318B"
+            + "FE0525130625CD5585E8ED690C32B3F1EB5253219340BF4011E0384090";
+        public const string WideAffineGroupShift = 
             "038006060E02080C400607000F130B170F17190000808C3B0000953B00C08A3B0000F53A0040663B0080F93ABB010B40"
             + "0700020103000200AF01020104073DA24E3775CAADEC0425E49F087EA52D0DC889010052104800A88EA397F55B1D5BD7"
             + "B17D2C81AC936BE09EBEC192ECD4D39C00B6FA2675C718E6D126067D84AC945D87BC590455C5ABD8FD15BA15D890D904"

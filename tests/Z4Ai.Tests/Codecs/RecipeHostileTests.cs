@@ -30,7 +30,8 @@ public class RecipeHostileTests
             ("palette", DType.F32, CodecSamples.F32(CodecSamples.Dequantise(CodecSamples.Weights(1200, rng), 7, false).Select(Math.Abs).ToArray()), CompressionEffort.Fast),
             ("negzero", DType.F32, CodecSamples.F32(CodecSamples.Dequantise(CodecSamples.Weights(2048, rng), 7, true)), CompressionEffort.Fast),
             ("palette-wide", DType.BF16, Z4Ai.Tests.Transforms.PaletteTests.CodesThroughF32(DType.BF16, 8, 256, 7, 3), CompressionEffort.Fast),
-            ("shift", DType.F32, CodecSamples.F32(NonZeroCodeRows(48, 256, rng)), CompressionEffort.Fast),
+            ("shift", DType.BF16, CodecSamples.Bf16(OctaveApartRows(CodecSamples.Weights(512, rng))), CompressionEffort.Fast),
+            ("rans-rows", DType.F32, CodecSamples.F32(NonZeroCodeRows(48, 256, rng)), CompressionEffort.Default),
             ("zeromask", DType.BF16, CodecSamples.Bf16(CodecSamples.Prune(CodecSamples.Weights(1500, rng), rng, 2)), CompressionEffort.Fast),
             ("sparse", DType.BF16, CodecSamples.SparseXorBf16(3000, rng, 100), CompressionEffort.Fast),
             ("intpack", DType.I64, CodecSamples.Integers(Enumerable.Range(0, 300).Select(i => 7L * i), 8), CompressionEffort.Fast),
@@ -43,16 +44,29 @@ public class RecipeHostileTests
         return inputs.Select(i => (i.Item1, i.Item3, CodecSamples.Encode(i.Item3, i.Item2, i.Item4, 256))).ToArray();
     }
 
-    // Non-zero INT4 codes times one scale per row: per-row affine groups whose indices the group shift aligns.
+    // Two rows of 256 weights four octaves apart: the exponent stream gets a shift per row.
+    private static float[] OctaveApartRows(float[] w)
+    {
+        for (int i = 256; i < w.Length; i++)
+        {
+            w[i] *= 16;
+        }
+
+        return w;
+    }
+
+    // Non-zero INT4 codes times one scale per row: per-row affine groups aligned on one zero index, whose rows
+    // differ in spread (row classes).
     private static float[] NonZeroCodeRows(int rows, int columns, Random rng)
     {
         float[] values = new float[rows * columns];
         for (int r = 0; r < rows; r++)
         {
             float scale = 0.01f * (1 + (0.37f * r));
+            double spread = r % 2 == 0 ? 1.2 : 3.5;
             for (int c = 0; c < columns; c++)
             {
-                int code = Math.Clamp((int)Math.Round(2.5 * CodecSamples.Gaussian(rng)), -7, 7);
+                int code = Math.Clamp((int)Math.Round(spread * CodecSamples.Gaussian(rng)), -7, 7);
                 values[(r * columns) + c] = (code == 0 ? 1 : code) * scale;
             }
         }
@@ -67,7 +81,7 @@ public class RecipeHostileTests
     public void Frames_CoverEveryNodeKind()
     {
         string all = string.Join(" ", s_frames.Value.Select(f => CodecSamples.Recipe(f.Frame)));
-        foreach (string marker in new[] { "fields(", "planes(", "deadbits(", "palette(", "negzero(", "shift(", "zeromask(", "intpack(", "delta(", "boolpack[", "rans-o0", "rans-o1", "cm", "zstd", "stored" })
+        foreach (string marker in new[] { "fields(", "planes(", "deadbits(", "palette(", "negzero(", "shift(", "zeromask(", "intpack(", "delta(", "boolpack[", "rans-o0", "rans-o1", "rans-rows", "cm", "zstd", "stored" })
         {
             Assert.That(all, Does.Contain(marker));
         }

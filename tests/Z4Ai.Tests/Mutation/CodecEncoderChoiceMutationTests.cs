@@ -55,9 +55,9 @@ public class CodecEncoderChoiceMutationTests
         yield return Case("c64w", Fast, "fields(F32)[exponent:rans-o0 mantissa-low:stored mantissa-mid:stored sign+mantissa-high:stored] 6842 EF7879FBAC6CC4BE");
         yield return Case("f64w", Fast, "deadbits(F64->F32)[narrow:fields(F32)[exponent:rans-o0 mantissa-low:stored mantissa-mid:stored sign+mantissa-high:stored]] 3460 6ECAF91B5862EFC3");
         yield return Case("f32codes", Fast, "palette(global, 9 entries, 8-bit)[codebook:stored indices:rans-o0] 1543 627EE3DAB87024B3");
-        yield return Case("bf16affine127", Fast, "palette(groups of 256, f32 scales, 32 entries, 8-bit)[groups:stored codebook:stored indices:shift(256)[offsets:stored shifted:zstd]] 3982 7BF788B0357CA887");
+        yield return Case("bf16affine127", Fast, "palette(groups of 256, f32 scales, 32 entries, 8-bit)[groups:zstd codebook:stored indices:zstd] 3944 90D76AED38153164");
         yield return Case("bf16affine7", Fast, "zeromask(bitmap, 3352 non-zero)[positions:rans-o0 values:fields(BF16)[exponent:rans-o0 sign+mantissa:zstd]] 3002 A6E02EB4F8B90965");
-        yield return Case("f32rows", Fast, "palette(groups of 64, 32 entries, 8-bit)[groups:rans-o0 codebook:delta(4)[deltas:planes(4)[byte0:stored byte1:zstd byte2:zstd byte3:zstd]] indices:rans-o0] 1059 094C0D8482DDE312");
+        yield return Case("f32rows", Fast, "palette(groups of 64, 32 entries, 8-bit)[groups:zstd codebook:delta(4)[deltas:planes(4)[byte0:stored byte1:zstd byte2:zstd byte3:zstd]] indices:rans-o0] 1026 D717F025D6BD6FD9");
         yield return Case("f32low8", Fast, "fields(F32)[exponent:rans-o0 mantissa-low:rans-o0 mantissa-mid:stored sign+mantissa-high:stored] 2447 5CFED0DEF067CBCF");
         yield return Case("f32low24", Fast, "deadbits(F32->F16)[narrow:deadbits(F16->F8_E5M2)[narrow:rans-o0]] 124 30142A5C6AE89B1F");
         yield return Case("f64low16", Fast, "deadbits(F64->F32)[narrow:fields(F32)[exponent:rans-o0 mantissa-low:stored mantissa-mid:stored sign+mantissa-high:stored]] 1746 03823E97F455E439");
@@ -89,7 +89,7 @@ public class CodecEncoderChoiceMutationTests
         yield return Case("f32half", Default, "deadbits(F32->F16)[narrow:planes(2)[byte0:stored byte1:rans-o0]] 1832 EC0E06B7F90DDCAE");
         yield return Case("bf16prune2", Default, "zeromask(bitmap, 1012 non-zero)[positions:stored values:fields(BF16)[exponent:rans-o0 sign+mantissa:stored]] 1647 24BF9F118A8473BF");
         yield return Case("bf16prune20", Default, "zeromask(gaps, 107 non-zero)[positions:stored values:fields(BF16)[exponent:rans-o0 sign+mantissa:stored]] 286 AD55647A832F2E73");
-        yield return Case("f32negzero", Default, "negzero(191 zeros)[signs:stored values:palette(global, 50 entries, 8-bit)[codebook:zstd indices:zstd]] 844 DB2B2EDFE287772B");
+        yield return Case("f32negzero", Default, "negzero(191 zeros)[signs:stored values:palette(global, 50 entries, 8-bit)[codebook:zstd indices:rans-rows]] 685 E17C0F695DB24CFA");
         yield return Case("f32int8", Default, "negzero(38 zeros)[signs:stored values:palette(global, 184 entries, 8-bit)[codebook:delta(4)[deltas:planes(4)[byte0:zstd byte1:zstd byte2:zstd byte3:zstd]] indices:zstd]] 2187 863B2E67BE53EBD6");
         yield return Case("i32sorted", Default, "intpack(delta, 6 bits)[packed:stored] 783 3176610207B6C2EE");
         yield return Case("i64small", Default, "delta(8)[deltas:planes(8)[byte0:zstd byte1:zstd byte2:zstd byte3:zstd byte4:zstd byte5:zstd byte6:zstd byte7:zstd]] 213 9BBCAA41B38E19DF");
@@ -99,7 +99,7 @@ public class CodecEncoderChoiceMutationTests
         yield return Case("c64w", Default, "fields(F32)[exponent:rans-o0 mantissa-low:stored mantissa-mid:stored sign+mantissa-high:stored] 6842 EF7879FBAC6CC4BE");
         yield return Case("f64w", Default, "deadbits(F64->F32)[narrow:fields(F32)[exponent:rans-o0 mantissa-low:stored mantissa-mid:stored sign+mantissa-high:stored]] 3460 6ECAF91B5862EFC3");
         yield return Case("f32codes", Default, "palette(global, 9 entries, 8-bit)[codebook:stored indices:rans-o0] 1543 627EE3DAB87024B3");
-        yield return Case("f32rows", Default, "palette(groups of 64, 32 entries, 8-bit)[groups:zstd codebook:delta(4)[deltas:planes(4)[byte0:stored byte1:zstd byte2:zstd byte3:zstd]] indices:rans-o0] 1060 4F563EEB271A76F7");
+        yield return Case("f32rows", Default, "palette(groups of 64, 32 entries, 8-bit)[groups:zstd codebook:delta(4)[deltas:planes(4)[byte0:stored byte1:zstd byte2:zstd byte3:zstd]] indices:rans-o0] 1029 D1742A80E8EF9A5F");
         yield return Case("f32low8", Default, "fields(F32)[exponent:rans-o0 mantissa-low:zstd mantissa-mid:stored sign+mantissa-high:stored] 2446 D27E8F23BB9A3B34");
         yield return Case("f32low24", Default, "deadbits(F32->F16)[narrow:deadbits(F16->F8_E5M2)[narrow:rans-o0]] 124 30142A5C6AE89B1F");
         yield return Case("f64low16", Default, "deadbits(F64->F32)[narrow:fields(F32)[exponent:rans-o0 mantissa-low:stored mantissa-mid:stored sign+mantissa-high:stored]] 1746 03823E97F455E439");

@@ -47,6 +47,8 @@ public class CodecEncoderLeafMutationTests
     [TestCase(3, 8, 0, new byte[] { 2, 3, 8, 0 })]
     [TestCase(3, 3, 127, new byte[] { 2, 3, 3, 127 })]
     [TestCase(3, 8, 300, new byte[] { 2, 3, 8, 0xAC, 0x02 })]
+    [TestCase(4, 4, 4096, new byte[] { 2, 4, 4, 0x80, 0x20 })]
+    [TestCase(4, 8, 64, new byte[] { 2, 4, 8, 64 })]
     public void WriteEntropyHeader_EachMethod_WritesKindMethodBitsAndRowOnlyForContextMixing(int method, int bits, int row, byte[] expected)
     {
         var output = new ArrayBufferWriter<byte>();

@@ -62,7 +62,7 @@ public class CodecEncoderNodesMutationTests
         yield return Case("f32mixedrows", Fast, "palette(groups of 256, 228 entries, 8-bit)[groups:zstd codebook:fields(F32)[exponent:zstd mantissa-low:stored mantissa-mid:stored sign+mantissa-high:stored] indices:shift(256)[offsets:rans-o0 shifted:zstd]] 8961 E8AF44F2DC492D3A");
         yield return Case("f32mixedrows128", Fast, "palette(groups of 128, 217 entries, 8-bit)[groups:zstd codebook:fields(F32)[exponent:zstd mantissa-low:stored mantissa-mid:stored sign+mantissa-high:stored] indices:shift(128)[offsets:zstd shifted:zstd]] 5020 7386A9AB07222A9D");
         yield return Case("f32paletterows", Fast, "palette(groups of 256, 384 entries, 8-bit)[groups:zstd codebook:zeromask(bitmap, 352 non-zero)[positions:stored values:fields(F32)[exponent:rans-o0 mantissa-low:stored mantissa-mid:stored sign+mantissa-high:stored]] indices:rans-o0] 6573 5AC24F35C81EDD8D");
-        yield return Case("bf16widerows", Fast, "palette(groups of 256, f32 scales, 223 entries, 8-bit)[groups:zstd codebook:fields(BF16)[exponent:zstd sign+mantissa:stored] indices:shift(256)[offsets:zstd shifted:rans-o0]] 8090 F565DEEF5E459BF0");
+        yield return Case("bf16widerows", Fast, "palette(groups of 256, f32 scales, 223 entries, 8-bit)[groups:zstd codebook:fields(BF16)[exponent:zstd sign+mantissa:stored] indices:rans-o0] 8070 BEEDEDF586F7EAF4");
         yield return Case("bf16widemixed", Fast, "palette(groups of 256, f32 scales, 270 entries, 8-bit)[groups:zstd codebook:fields(BF16)[exponent:zstd sign+mantissa:stored] indices:shift(256)[offsets:zstd shifted:rans-o0]] 8127 41EFF9D70A37448D");
         yield return Case("f32nozerorows", Fast, "palette(groups of 256, 464 entries, 8-bit)[groups:rans-o0 codebook:delta(4)[deltas:planes(4)[byte0:stored byte1:zstd byte2:zstd byte3:zstd]] indices:rans-o0] 5882 0040E39224BF790C");
         yield return Case("f32c0minus256", Fast, "palette(groups of 256, 64 entries, 8-bit)[groups:zstd codebook:delta(4)[deltas:planes(4)[byte0:zstd byte1:zstd byte2:zstd byte3:zstd]] indices:shift(256)[offsets:zstd shifted:zstd]] 8035 25689F2EB7056396");
@@ -113,8 +113,8 @@ public class CodecEncoderNodesMutationTests
         yield return Case("f32codesrows", Max, "palette(global, 8 entries, 8-bit)[codebook:stored indices:cm] 331 781FD3B24EF15C7E");
         yield return Case("bf16negzero964", Fast, "negzero(100 zeros)[signs:stored values:palette(global, 6 entries, 8-bit)[codebook:stored indices:rans-o0]] 371 8DBB3437C84F93F5");
         yield return Case("bf16negzero964", Max, "negzero(100 zeros)[signs:stored values:palette(global, 6 entries, 8-bit)[codebook:stored indices:cm]] 372 732C97BD3F751B5A");
-        yield return Case("f32affinerows", Default, "palette(groups of 256, 170 entries, 8-bit)[groups:zstd codebook:delta(4)[deltas:planes(4)[byte0:stored byte1:zstd byte2:zstd byte3:zstd]] indices:shift(256)[offsets:zstd shifted:rans-o1]] 7396 441EBD1E1C40A823");
-        yield return Case("f32mixedrows128", Default, "palette(groups of 128, 217 entries, 8-bit)[groups:zstd codebook:fields(F32)[exponent:zstd mantissa-low:stored mantissa-mid:stored sign+mantissa-high:stored] indices:shift(128)[offsets:zstd shifted:cm]] 4241 FB9E41F13E281AC0");
+        yield return Case("f32affinerows", Default, "palette(groups of 256, 170 entries, 8-bit)[groups:zstd codebook:delta(4)[deltas:planes(4)[byte0:stored byte1:zstd byte2:zstd byte3:zstd]] indices:shift(256)[offsets:zstd shifted:rans-rows]] 6927 1A59DD5666D664C8");
+        yield return Case("f32mixedrows128", Default, "palette(groups of 128, 217 entries, 8-bit)[groups:zstd codebook:fields(F32)[exponent:zstd mantissa-low:stored mantissa-mid:stored sign+mantissa-high:stored] indices:shift(128)[offsets:zstd shifted:rans-rows]] 4038 A36C8A87074BEBE2");
     }
 
     private static TestCaseData Case(string input, CompressionEffort effort, string expected) =>

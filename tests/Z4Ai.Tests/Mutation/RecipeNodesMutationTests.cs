@@ -93,6 +93,8 @@ public class RecipeNodesMutationTests
         Assert.That(ReadEntropy([1, 8], 100), Is.EqualTo((EntropyMethod.RansOrder0, 8, 0, 2)));
         Assert.That(ReadEntropy([2, 1], 100), Is.EqualTo((EntropyMethod.RansOrder1, 1, 0, 2)));
         Assert.That(ReadEntropy([3, 4, 100], 100), Is.EqualTo((EntropyMethod.ContextMixing, 4, 100, 3)), "the row length may equal the symbol count");
+        Assert.That(ReadEntropy([4, 4, 1], 100), Is.EqualTo((EntropyMethod.RansRowClasses, 4, 1, 3)));
+        Assert.That(ReadEntropy([4, 8, 100], 100), Is.EqualTo((EntropyMethod.RansRowClasses, 8, 100, 3)));
         Assert.That(ReadEntropy([1, 8], EntropyCoder.MaxSymbols), Is.EqualTo((EntropyMethod.RansOrder0, 8, 0, 2)));
     }
 
@@ -104,7 +106,9 @@ public class RecipeNodesMutationTests
     }
 
     [TestCase(new byte[] { 9, 1, 0, 8 }, 100, "entropy node has method 0 and 8 alphabet bits", 2)]
-    [TestCase(new byte[] { 9, 1, 4, 8 }, 100, "entropy node has method 4 and 8 alphabet bits", 2)]
+    [TestCase(new byte[] { 9, 1, 5, 8 }, 100, "entropy node has method 5 and 8 alphabet bits", 2)]
+    [TestCase(new byte[] { 9, 1, 4, 8, 0 }, 100, "row-class entropy node has row length 0", 4)]
+    [TestCase(new byte[] { 9, 1, 4, 8, 101 }, 100, "length 101 exceeds the allowed 100", 4)]
     [TestCase(new byte[] { 9, 1, 1, 0 }, 100, "entropy node has method 1 and 0 alphabet bits", 2)]
     [TestCase(new byte[] { 9, 1, 2, 9 }, 100, "entropy node has method 2 and 9 alphabet bits", 2)]
     [TestCase(new byte[] { 9, 1, 3, 4, 101 }, 100, "length 101 exceeds the allowed 100", 4)]
@@ -361,18 +365,30 @@ public class RecipeNodesMutationTests
             "data/positions,stored,64,65", "data/values/exponent,rans-o0,278,109", "data/values/sign+mantissa,stored,278,279");
         yield return Golden("IntPack", "intpack(delta, 0 bits)[]");
         yield return Golden(
-            "NegativeZero", "negzero(84 zeros)[signs:stored values:palette(global, 26 entries, 8-bit)[codebook:zstd indices:rans-o0]]",
+            "NegativeZeroOrder0", "negzero(84 zeros)[signs:stored values:palette(global, 26 entries, 8-bit)[codebook:zstd indices:rans-o0]]",
             "data/signs,stored,11,12", "data/values/codebook,zstd,104,99", "data/values/indices,rans-o0,512,286");
         yield return Golden(
-            "GroupShift", "palette(groups of 32, 24 entries, 8-bit)[groups:stored codebook:stored indices:shift(32)[offsets:stored shifted:rans-o0]]",
+            "AffineRowsGroupShift", "palette(groups of 32, 24 entries, 8-bit)[groups:stored codebook:stored indices:shift(32)[offsets:stored shifted:rans-o0]]",
             "data/groups,stored,24,25", "data/codebook,stored,96,97", "data/indices/offsets,stored,24,25", "data/indices/shifted,rans-o0,768,322");
         yield return Golden(
             "Delta", "delta(4)[deltas:planes(4)[byte0:zstd byte1:zstd byte2:zstd byte3:zstd]]",
             "data/deltas/byte0,zstd,160,44", "data/deltas/byte1,zstd,160,26", "data/deltas/byte2,zstd,160,23", "data/deltas/byte3,zstd,160,19");
         yield return Golden(
-            "WideAffine", "palette(groups of 64, f32 scales, 12 entries, 8-bit)[groups:stored codebook:stored indices:shift(64)[offsets:stored shifted:rans-o0]]",
+            "WideAffineGroupShift", "palette(groups of 64, f32 scales, 12 entries, 8-bit)[groups:stored codebook:stored indices:shift(64)[offsets:stored shifted:rans-o0]]",
             "data/groups,stored,6,7", "data/codebook,stored,24,25", "data/indices/offsets,stored,6,7", "data/indices/shifted,rans-o0,384,175");
         yield return Golden("BoolPack", "boolpack[packed:zstd]", "data/packed,zstd,38,24");
+        yield return Golden(
+            "NegativeZero", "negzero(84 zeros)[signs:stored values:palette(global, 26 entries, 8-bit)[codebook:zstd indices:rans-rows]]",
+            "data/signs,stored,11,12", "data/values/codebook,zstd,104,99", "data/values/indices,rans-rows,512,243");
+        yield return Golden(
+            "GroupShift", "fields(BF16)[exponent:shift(256)[offsets:stored shifted:rans-o0] sign+mantissa:stored]",
+            "data/exponent/offsets,stored,2,3", "data/exponent/shifted,rans-o0,512,180", "data/sign+mantissa,stored,512,513");
+        yield return Golden(
+            "RowClasses", "palette(groups of 64, 8 entries, 8-bit)[groups:stored codebook:stored indices:rans-rows]",
+            "data/groups,stored,8,9", "data/codebook,stored,32,33", "data/indices,rans-rows,512,212");
+        yield return Golden(
+            "WideAffine", "palette(groups of 64, f32 scales, 12 entries, 8-bit)[groups:stored codebook:stored indices:rans-o0]",
+            "data/groups,stored,6,7", "data/codebook,stored,24,25", "data/indices,rans-o0,384,175");
     }
 
     private static TestCaseData Golden(string name, string description, params string[] streams) =>
@@ -383,7 +399,9 @@ public class RecipeNodesMutationTests
     {
         byte[] frame = Convert.FromHexString(GoldenHex(name));
         var found = new List<StreamBreakdown>();
-        Assert.That(RecipeInspector.Inspect(frame, found), Is.EqualTo(description));
+        string actual = RecipeInspector.Inspect(frame, found);
+        TestContext.Out.WriteLine($"ACTUAL\t{name}\t{actual}\t{string.Join("|", found.Select(s => $"{s.Path},{s.Coder},{s.RawBytes},{s.EncodedBytes}"))}");
+        Assert.That(actual, Is.EqualTo(description));
         Assert.That(found.Select(s => $"{s.Path},{s.Coder},{s.RawBytes},{s.EncodedBytes}"), Is.EqualTo(streams));
         Assert.That(RecipeInspector.Describe(frame), Is.EqualTo(description));
     }
