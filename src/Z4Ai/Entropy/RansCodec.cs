@@ -190,31 +190,7 @@ internal static unsafe class RansCodec
                 wordCount = (int)(first + words.Length - w);
             }
 
-            int total = model.TableSection.Length + (Lanes * 4) + (wordCount * 2);
-            Span<byte> dst = output.GetSpan(total);
-            model.TableSection.CopyTo(dst);
-            int at = model.TableSection.Length;
-            BinaryPrimitives.WriteUInt32LittleEndian(dst[at..], x0);
-            BinaryPrimitives.WriteUInt32LittleEndian(dst[(at + 4)..], x1);
-            BinaryPrimitives.WriteUInt32LittleEndian(dst[(at + 8)..], x2);
-            BinaryPrimitives.WriteUInt32LittleEndian(dst[(at + 12)..], x3);
-            at += Lanes * 4;
-            ReadOnlySpan<ushort> written = words.AsSpan(words.Length - wordCount);
-            if (BitConverter.IsLittleEndian)
-            {
-                MemoryMarshal.AsBytes(written).CopyTo(dst[at..]);
-            }
-            else
-            {
-                foreach (ushort word in written)
-                {
-                    BinaryPrimitives.WriteUInt16LittleEndian(dst[at..], word);
-                    at += 2;
-                }
-            }
-
-            output.Advance(total);
-            return total;
+            return WritePayload(model.TableSection, x0, x1, x2, x3, words.AsSpan(words.Length - wordCount), output);
         }
         finally
         {
@@ -283,6 +259,40 @@ internal static unsafe class RansCodec
         {
             ArrayPool<uint>.Shared.Return(freqs);
         }
+    }
+
+    /// <summary>
+    /// Appends a payload: <paramref name="prefix"/> (the table section), the four final states as u32 little-endian
+    /// (state 0 first), then <paramref name="written"/>, the 16-bit words in the order the decoder reads them.
+    /// Returns the bytes written.
+    /// </summary>
+    internal static int WritePayload(
+        ReadOnlySpan<byte> prefix, uint x0, uint x1, uint x2, uint x3, ReadOnlySpan<ushort> written, IBufferWriter<byte> output)
+    {
+        int total = prefix.Length + (Lanes * 4) + (written.Length * 2);
+        Span<byte> dst = output.GetSpan(total);
+        prefix.CopyTo(dst);
+        int at = prefix.Length;
+        BinaryPrimitives.WriteUInt32LittleEndian(dst[at..], x0);
+        BinaryPrimitives.WriteUInt32LittleEndian(dst[(at + 4)..], x1);
+        BinaryPrimitives.WriteUInt32LittleEndian(dst[(at + 8)..], x2);
+        BinaryPrimitives.WriteUInt32LittleEndian(dst[(at + 12)..], x3);
+        at += Lanes * 4;
+        if (BitConverter.IsLittleEndian)
+        {
+            MemoryMarshal.AsBytes(written).CopyTo(dst[at..]);
+        }
+        else
+        {
+            foreach (ushort word in written)
+            {
+                BinaryPrimitives.WriteUInt16LittleEndian(dst[at..], word);
+                at += 2;
+            }
+        }
+
+        output.Advance(total);
+        return total;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

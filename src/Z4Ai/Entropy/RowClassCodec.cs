@@ -99,31 +99,7 @@ internal static unsafe class RowClassCodec
                 wordCount = (int)(first + words.Length - w);
             }
 
-            int total = model.Prefix.Length + (RansCodec.Lanes * 4) + (wordCount * 2);
-            Span<byte> dst = output.GetSpan(total);
-            model.Prefix.CopyTo(dst);
-            int at = model.Prefix.Length;
-            BinaryPrimitives.WriteUInt32LittleEndian(dst[at..], x0);
-            BinaryPrimitives.WriteUInt32LittleEndian(dst[(at + 4)..], x1);
-            BinaryPrimitives.WriteUInt32LittleEndian(dst[(at + 8)..], x2);
-            BinaryPrimitives.WriteUInt32LittleEndian(dst[(at + 12)..], x3);
-            at += RansCodec.Lanes * 4;
-            ReadOnlySpan<ushort> written = words.AsSpan(words.Length - wordCount);
-            if (BitConverter.IsLittleEndian)
-            {
-                MemoryMarshal.AsBytes(written).CopyTo(dst[at..]);
-            }
-            else
-            {
-                foreach (ushort word in written)
-                {
-                    BinaryPrimitives.WriteUInt16LittleEndian(dst[at..], word);
-                    at += 2;
-                }
-            }
-
-            output.Advance(total);
-            return total;
+            return RansCodec.WritePayload(model.Prefix, x0, x1, x2, x3, words.AsSpan(words.Length - wordCount), output);
         }
         finally
         {
