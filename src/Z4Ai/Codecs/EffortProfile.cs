@@ -153,9 +153,9 @@ internal sealed class EffortProfile
 
     /// <summary>
     /// The profile of an effort level for data that must decode at memory speed, such as a delta's transformed chunks:
-    /// <c>Default</c> without context mixing and the archival model, which decode at megabytes per second (a 1 MiB
-    /// delta chunk whose 8 Ki-entry codebook went through context mixing decoded a third slower for 0.1% fewer
-    /// bytes). <c>Fast</c> never uses them; <c>Max</c> and <c>Archive</c> keep them, smallest whatever the cost.
+    /// <c>Default</c> without context mixing and the archival model, which decode at megabytes per second (on the
+    /// delta benchmark's every-value-moves row they saved 0.21% of the bytes, docs/benchmarks.md). <c>Fast</c> never
+    /// uses them; <c>Max</c> and <c>Archive</c> keep them, smallest whatever the cost.
     /// </summary>
     public static EffortProfile ForFastDecode(CompressionEffort effort) => effort == CompressionEffort.Default ? s_defaultFastDecode : For(effort);
 

@@ -265,8 +265,9 @@ internal static class SparseBlockDelta
     /// Decoding runs as separate tight passes rather than one loop doing everything per change: positions (for a
     /// bitmap, branch-free with vectors: <see cref="LocateBitmap"/>), each change's class, the step tokens back into
     /// change order, then the patch. The class and reordering passes walk <see cref="Quarters"/> contiguous runs of
-    /// the changes side by side, each with its own counters, so the per-class counter updates of neighbouring changes
-    /// do not wait on one another. The bytes written are the same as a single pass would write.
+    /// the changes side by side, each with its own counters (meant to keep the counter updates of neighbouring changes
+    /// from waiting on one another; no gain from this alone showed in CPU time, the measured gains came from the
+    /// vector passes). The bytes written are the same as a single pass would write.
     /// </remarks>
     public static void Decode(ReadOnlySpan<byte> payload, Span<byte> target, int laneSize, bool ordered, int chunkIndex)
     {
