@@ -239,7 +239,7 @@ internal static unsafe class RansCodec
 
             if (order1)
             {
-                DecodeOrder1(body, freqs, size, contextTable, minSymbol, maxSymbol, symbols);
+                DecodeOrder1(body, freqs, size, tableCount, contextTable, minSymbol, maxSymbol, symbols);
             }
             else
             {
@@ -473,15 +473,24 @@ internal static unsafe class RansCodec
         }
     }
 
-    // Order-1 decode tables are laid out per symbol, not per table: context c (every decodable symbol lies in
+    // Order-1 decode tables come in two layouts. Per symbol (DirectTables): context c (every decodable symbol lies in
     // [minSymbol, maxSymbol]) owns block c − minSymbol, a copy of its table, and one more block holds the table of
-    // the lanes' start context 0. The next table is then an address computed from the symbol, with no lookup in
-    // the dependency chain. Copies cost (maxSymbol − minSymbol + 2) · 16 KiB at most 4 MiB, and untouched copies
-    // never reach the cache.
+    // the lanes' start context 0; the next table is then an address computed from the symbol, with no lookup in the
+    // dependency chain, but the copies cost (maxSymbol − minSymbol + 2) · 16 KiB, up to 4 MiB. Per table
+    // (SharedTables): one block per table and a pointer per context, one more load per symbol. A short stream over a
+    // wide alphabet (the byte planes of a codebook: some thousand symbols, 256 contexts, a dozen tables) spends far
+    // longer building copies than decoding, so the per-table layout is used when the copies it saves outnumber the
+    // symbols. Both decode the same symbols; the layout is the decoder's choice, not the format's.
     private static void DecodeOrder1(
-        ReadOnlySpan<byte> body, uint[] freqs, int size, ReadOnlySpan<byte> contextTable, int minSymbol, int maxSymbol, Span<byte> symbols)
+        ReadOnlySpan<byte> body, uint[] freqs, int size, int tableCount, ReadOnlySpan<byte> contextTable, int minSymbol, int maxSymbol, Span<byte> symbols)
     {
         int range = maxSymbol - minSymbol + 1;
+        if (UsesSharedTables(range, tableCount, symbols.Length))
+        {
+            DecodeOrder1Shared(body, freqs, size, tableCount, contextTable, symbols);
+            return;
+        }
+
         uint[] entries = ArrayPool<uint>.Shared.Rent((range + 1) * FrequencyTable.ProbScale);
         try
         {
@@ -501,7 +510,13 @@ internal static unsafe class RansCodec
             }
 
             FillEntries(freqs.AsSpan(contextTable[0] * size, size), entries.AsSpan(range * FrequencyTable.ProbScale, FrequencyTable.ProbScale));
-            DecodeOrder1(body, entries, minSymbol, range, symbols);
+            fixed (uint* table = entries)
+            {
+                // Block of symbol s: based + (s << 12); "based" may point before the array, but it is only ever
+                // offset by decodable symbols, which land inside it.
+                uint* based = table - ((nint)minSymbol << FrequencyTable.ProbBits);
+                DecodeOrder1<DirectTables>(body, table + ((nint)range << FrequencyTable.ProbBits), based, null, symbols);
+            }
         }
         finally
         {
@@ -509,13 +524,65 @@ internal static unsafe class RansCodec
         }
     }
 
-    private static void DecodeOrder1(ReadOnlySpan<byte> body, uint[] entries, int minSymbol, int range, Span<byte> symbols)
+    /// <summary>True when an order-1 stream of <paramref name="symbolCount"/> symbols whose decodable symbols span
+    /// <paramref name="range"/> values is decoded with one block per table: the per-symbol copies it saves outnumber
+    /// the symbols.</summary>
+    internal static bool UsesSharedTables(int range, int tableCount, int symbolCount) =>
+        (long)(range + 1 - tableCount) * FrequencyTable.ProbScale > symbolCount;
+
+    private static void DecodeOrder1Shared(
+        ReadOnlySpan<byte> body, uint[] freqs, int size, int tableCount, ReadOnlySpan<byte> contextTable, Span<byte> symbols)
+    {
+        uint[] entries = ArrayPool<uint>.Shared.Rent(tableCount * FrequencyTable.ProbScale);
+        try
+        {
+            for (int t = 0; t < tableCount; t++)
+            {
+                FillEntries(freqs.AsSpan(t * size, size), entries.AsSpan(t * FrequencyTable.ProbScale, FrequencyTable.ProbScale));
+            }
+
+            fixed (uint* table = entries)
+            {
+                uint** tableOf = stackalloc uint*[256];
+                for (int c = 0; c < 256; c++)
+                {
+                    tableOf[c] = table + ((nint)contextTable[c] << FrequencyTable.ProbBits);
+                }
+
+                DecodeOrder1<SharedTables>(body, tableOf[0], null, tableOf, symbols);
+            }
+        }
+        finally
+        {
+            ArrayPool<uint>.Shared.Return(entries);
+        }
+    }
+
+    /// <summary>Where the table of the context that follows a symbol lies (see the layouts above).</summary>
+    private interface INextTable
+    {
+        static abstract uint* Of(uint* based, uint** tableOf, nint symbol);
+    }
+
+    private readonly struct DirectTables : INextTable
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static uint* Of(uint* based, uint** tableOf, nint symbol) => based + (symbol << FrequencyTable.ProbBits);
+    }
+
+    private readonly struct SharedTables : INextTable
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static uint* Of(uint* based, uint** tableOf, nint symbol) => tableOf[symbol];
+    }
+
+    private static void DecodeOrder1<TNext>(ReadOnlySpan<byte> body, uint* start, uint* based, uint** tableOf, Span<byte> symbols)
+        where TNext : struct, INextTable
     {
         int n = symbols.Length;
         int segment = n / Lanes;
         fixed (byte* src = body)
         fixed (byte* dst = symbols)
-        fixed (uint* table = entries)
         {
             byte* end = src + body.Length;
             uint x0 = ReadState(src), x1 = ReadState(src + 4), x2 = ReadState(src + 8), x3 = ReadState(src + 12);
@@ -525,10 +592,7 @@ internal static unsafe class RansCodec
             byte* o2 = dst + (2 * segment);
             byte* o3 = dst + (3 * segment);
 
-            // Block of symbol s: based + (s << 12); "based" may point before the array, but it is only ever
-            // offset by decodable symbols, which land inside it.
-            uint* based = table - ((nint)minSymbol << FrequencyTable.ProbBits);
-            uint* t0 = table + ((nint)range << FrequencyTable.ProbBits);
+            uint* t0 = start;
             uint* t1 = t0, t2 = t0, t3 = t0;
             int j = 0;
             while (j < segment)
@@ -568,10 +632,10 @@ internal static unsafe class RansCodec
                     x3 = (x3 << (int)(r3 << 4)) | ((uint)(ushort)(window >> (int)(k3 << 4)) & (0u - r3));
                     p += (k3 + r3) << 1;
 
-                    t0 = based + ((nint)(byte)e0 << FrequencyTable.ProbBits);
-                    t1 = based + ((nint)(byte)e1 << FrequencyTable.ProbBits);
-                    t2 = based + ((nint)(byte)e2 << FrequencyTable.ProbBits);
-                    t3 = based + ((nint)(byte)e3 << FrequencyTable.ProbBits);
+                    t0 = TNext.Of(based, tableOf, (byte)e0);
+                    t1 = TNext.Of(based, tableOf, (byte)e1);
+                    t2 = TNext.Of(based, tableOf, (byte)e2);
+                    t3 = TNext.Of(based, tableOf, (byte)e3);
                 }
             }
 
@@ -585,15 +649,15 @@ internal static unsafe class RansCodec
                 o1[j] = s1;
                 o2[j] = s2;
                 o3[j] = s3;
-                t0 = based + ((nint)s0 << FrequencyTable.ProbBits);
-                t1 = based + ((nint)s1 << FrequencyTable.ProbBits);
-                t2 = based + ((nint)s2 << FrequencyTable.ProbBits);
-                t3 = based + ((nint)s3 << FrequencyTable.ProbBits);
+                t0 = TNext.Of(based, tableOf, s0);
+                t1 = TNext.Of(based, tableOf, s1);
+                t2 = TNext.Of(based, tableOf, s2);
+                t3 = TNext.Of(based, tableOf, s3);
             }
 
             for (int i = Lanes * segment; i < n; i++)
             {
-                uint* t = i == 0 ? table + ((nint)range << FrequencyTable.ProbBits) : based + ((nint)dst[i - 1] << FrequencyTable.ProbBits);
+                uint* t = i == 0 ? start : TNext.Of(based, tableOf, dst[i - 1]);
                 dst[i] = StepChecked(t, ref x0, ref p, end);
             }
 

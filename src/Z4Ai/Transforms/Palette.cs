@@ -1,6 +1,8 @@
 using System.Buffers;
+using System.Diagnostics;
 using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using Z4Ai.Internal;
 
 namespace Z4Ai.Transforms;
@@ -258,107 +260,101 @@ internal static partial class Palette
             return;
         }
 
-        FloatFormat format = FloatFormat.Of(p.DType) ?? default;
         var walker = new GroupWalker(groupTable, p);
-        int tableSize = 1 << p.IndexBits;
-        ulong[]? products = null;
-        int[]? stamps = null;
-        int group = 0;
+        AffineProducts? affine = null;
         try
         {
+            bool byteIndices = p.IndexBits == 8;
             for (int start = 0; start < p.ElementCount; start += p.GroupLength)
             {
                 int length = Math.Min(p.GroupLength, p.ElementCount - start);
                 walker.Next(length);
+                Span<byte> groupRaw = raw.Slice(start * TE.Size, length * TE.Size);
                 if (walker.Affine)
                 {
-                    ulong scale = walker.Scale<TE>(codebook);
-                    bool wide = walker.Wide;
-                    if (tableSize <= length)
+                    affine ??= new AffineProducts(FloatFormat.Of(p.DType) ?? default, walker.Wide, 1 << p.IndexBits);
+                    affine.Use(walker.C0, walker.Scale<TE>(codebook));
+                    if (byteIndices)
                     {
-                        // A group longer than the index range: multiply once per possible index. TryMultiply never
-                        // returns an all-ones pattern (a NaN), so that marks products that do not exist.
-                        products ??= ArrayPool<ulong>.Shared.Rent(tableSize);
-                        for (int t = 0; t < tableSize; t++)
-                        {
-                            products[t] = Multiply(walker.C0 + t, scale, format, wide, out ulong v) ? v : ulong.MaxValue;
-                        }
-
-                        for (int i = start; i < start + length; i++)
-                        {
-                            ulong value = products[unpacker.Next()];
-                            if (value == ulong.MaxValue)
-                            {
-                                ThrowAffine(start, i);
-                            }
-
-                            Elements.Set<TE>(raw, i, value);
-                        }
-
+                        // Byte-wide indices (INT8 codes, zigzagged steps) are read in place, in a loop of its own.
+                        ExpandAffine<TE>(unpacker.TakeBytes(length), affine, groupRaw, start);
                         continue;
                     }
 
-                    // A group shorter than the index range (INT8 codes in groups of 128, say): an exact multiply
-                    // costs tens of nanoseconds, and a group repeats few of its codes, so each product is computed
-                    // the first time the group uses its index. A stamp per index says which group filled the slot,
-                    // so nothing is cleared between groups.
-                    products ??= ArrayPool<ulong>.Shared.Rent(tableSize);
-                    if (stamps is null)
+                    for (int j = 0; j < length; j++)
                     {
-                        stamps = ArrayPool<int>.Shared.Rent(tableSize);
-                        stamps.AsSpan(0, tableSize).Clear();
-                    }
-
-                    group++;
-                    for (int i = start; i < start + length; i++)
-                    {
-                        uint index = unpacker.Next();
-                        if (stamps[index] != group)
-                        {
-                            stamps[index] = group;
-                            products[index] = Multiply(walker.C0 + index, scale, format, wide, out ulong v) ? v : ulong.MaxValue;
-                        }
-
-                        ulong value = products[index];
-                        if (value == ulong.MaxValue)
-                        {
-                            ThrowAffine(start, i);
-                        }
-
-                        Elements.Set<TE>(raw, i, value);
+                        Elements.Set<TE>(groupRaw, j, affine.Get(unpacker.Next(), start, start + j));
                     }
 
                     continue;
                 }
 
-                uint groupEntries = (uint)walker.Entries;
-                for (int i = start; i < start + length; i++)
+                ReadOnlySpan<byte> groupCodebook = codebook.Slice(walker.Offset * TE.Size, walker.Entries * TE.Size);
+                if (byteIndices)
                 {
-                    uint index = unpacker.Next();
-                    if (index >= groupEntries)
-                    {
-                        ThrowHelper.CorruptFrame($"palette index {index} at element {i} is not below its group's {groupEntries} entries");
-                    }
+                    ExpandCodebook<TE>(unpacker.TakeBytes(length), groupCodebook, groupRaw, start);
+                    continue;
+                }
 
-                    Elements.Set<TE>(raw, i, Elements.Get<TE>(codebook, walker.Offset + (int)index));
+                for (int j = 0; j < length; j++)
+                {
+                    Elements.Set<TE>(groupRaw, j, CodebookEntry<TE>(groupCodebook, unpacker.Next(), start + j));
                 }
             }
         }
         finally
         {
-            if (products is not null)
-            {
-                ArrayPool<ulong>.Shared.Return(products);
-            }
-
-            if (stamps is not null)
-            {
-                ArrayPool<int>.Shared.Return(stamps);
-            }
+            affine?.Dispose();
         }
 
         walker.Finish();
     }
+
+    /// <summary>One affine group's elements from byte-wide indices.</summary>
+    private static void ExpandAffine<TE>(ReadOnlySpan<byte> indices, AffineProducts affine, Span<byte> destination, int start)
+        where TE : struct, IElementAccess
+    {
+        ref ulong products = ref MemoryMarshal.GetArrayDataReference(affine.Products);
+        ref byte target = ref MemoryMarshal.GetReference(destination);
+        for (int j = 0; j < indices.Length; j++)
+        {
+            uint index = indices[j];
+            ulong value = Unsafe.Add(ref products, index);
+            if (value == AffineProducts.NotComputed)
+            {
+                value = affine.Compute(index, start, start + j);
+            }
+
+            TE.Store(ref Unsafe.Add(ref target, (nint)j * TE.Size), value);
+        }
+    }
+
+    /// <summary>One codebook group's elements from byte-wide indices.</summary>
+    private static void ExpandCodebook<TE>(ReadOnlySpan<byte> indices, ReadOnlySpan<byte> codebook, Span<byte> destination, int start)
+        where TE : struct, IElementAccess
+    {
+        ref byte target = ref MemoryMarshal.GetReference(destination);
+        for (int j = 0; j < indices.Length; j++)
+        {
+            TE.Store(ref Unsafe.Add(ref target, (nint)j * TE.Size), CodebookEntry<TE>(codebook, indices[j], start + j));
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ulong CodebookEntry<TE>(ReadOnlySpan<byte> codebook, uint index, int element)
+        where TE : struct, IElementAccess
+    {
+        if (index >= (uint)(codebook.Length / TE.Size))
+        {
+            ThrowIndex(index, element, codebook.Length / TE.Size);
+        }
+
+        return TE.Load(ref Unsafe.Add(ref MemoryMarshal.GetReference(codebook), (nint)index * TE.Size));
+    }
+
+    [DoesNotReturn]
+    private static void ThrowIndex(uint index, int element, int entries) =>
+        ThrowHelper.CorruptFrame($"palette index {index} at element {element} is not below its group's {entries} entries");
 
     [DoesNotReturn]
     private static void ThrowAffine(int start, int element) =>
@@ -366,6 +362,85 @@ internal static partial class Palette
 
     private static bool Multiply(long code, ulong scale, FloatFormat format, bool wide, out ulong value) =>
         wide ? FloatBits.TryMultiplyWide(code, scale, format, out value) : FloatBits.TryMultiply(code, scale, format, out value);
+
+    /// <summary>
+    /// The products of the current affine rule (code offset and scale), each computed the first time an index uses
+    /// it: an exact multiply costs tens of nanoseconds, a group of INT8 codes repeats few of its codes, and runs of
+    /// groups often share one rule (per-row scales over rows longer than a group, a zigzagged step stream whose
+    /// groups all start at code 1), so while the rule repeats nothing is recomputed. A new rule resets only the
+    /// slots the old one filled.
+    /// </summary>
+    private sealed class AffineProducts : IDisposable
+    {
+        /// <summary>Marks a slot not computed under the current rule: an all-ones pattern is a NaN at every width,
+        /// and a product is always finite.</summary>
+        public const ulong NotComputed = ulong.MaxValue;
+
+        private readonly FloatFormat _format;
+        private readonly bool _wide;
+        private readonly int[] _filled;
+        private int _filledCount;
+        private bool _hasRule;
+        private long _offset;
+        private ulong _scale;
+
+        public AffineProducts(FloatFormat format, bool wide, int tableSize)
+        {
+            _format = format;
+            _wide = wide;
+            Products = ArrayPool<ulong>.Shared.Rent(tableSize);
+            Products.AsSpan(0, tableSize).Fill(NotComputed);
+            _filled = ArrayPool<int>.Shared.Rent(tableSize);
+        }
+
+        /// <summary>Slot per index: the product under the current rule, or <see cref="NotComputed"/>.</summary>
+        public ulong[] Products { get; }
+
+        public void Use(long offset, ulong scale)
+        {
+            if (_hasRule && offset == _offset && scale == _scale)
+            {
+                return;
+            }
+
+            for (int k = 0; k < _filledCount; k++)
+            {
+                Products[_filled[k]] = NotComputed;
+            }
+
+            _filledCount = 0;
+            _hasRule = true;
+            _offset = offset;
+            _scale = scale;
+        }
+
+        /// <summary>The product for <paramref name="index"/>, computed now if this rule has not used it yet.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public ulong Get(uint index, int groupStart, int element)
+        {
+            ulong value = Products[index];
+            return value == NotComputed ? Compute(index, groupStart, element) : value;
+        }
+
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        public ulong Compute(uint index, int groupStart, int element)
+        {
+            if (!Multiply(_offset + index, _scale, _format, _wide, out ulong value))
+            {
+                ThrowAffine(groupStart, element);
+            }
+
+            Products[index] = value;
+            _filled[_filledCount++] = (int)index;
+            return value;
+        }
+
+        public void Dispose()
+        {
+            ArrayPool<ulong>.Shared.Return(Products);
+            ArrayPool<int>.Shared.Return(_filled);
+        }
+    }
 
     /// <summary>The integer code c with <c>(c * scale)</c> in F32, rounded to <paramref name="format"/>, equal to
     /// <paramref name="value"/> (<see cref="FloatBits.TryMultiplyWide"/>); the quotient's neighbours are tried too,
@@ -613,6 +688,15 @@ internal static partial class Palette
             }
 
             return _block[_next++];
+        }
+
+        /// <summary>The next <paramref name="count"/> indices in place; only for byte-wide indices.</summary>
+        public ReadOnlySpan<byte> TakeBytes(int count)
+        {
+            Debug.Assert(_bits == 8, "only byte-wide indices are stored one per byte");
+            ReadOnlySpan<byte> taken = _source.Slice((int)_consumed, count);
+            _consumed += count;
+            return taken;
         }
 
         [MethodImpl(MethodImplOptions.NoInlining)]

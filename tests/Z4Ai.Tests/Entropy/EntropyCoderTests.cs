@@ -182,4 +182,29 @@ public class EntropyCoderTests
         byte[] symbols = ExponentStreams.Geometric(3000, 0.35, 5, 12);
         Assert.That(Encode(symbols, EntropyMethod.RansOrder1, 5).Length, Is.LessThanOrEqualTo(Encode(symbols, EntropyMethod.RansOrder1, 8).Length));
     }
+
+    [Test]
+    public void Order1Rans_ShortStreamOverWideAlphabet_DecodesWithSharedTables()
+    {
+        // A codebook's byte plane: a few thousand symbols whose successor depends on the symbol before, over all 256
+        // values. The decoder builds one block per table instead of one per context.
+        var random = new Random(17);
+        byte[] symbols = new byte[3000];
+        for (int i = 1; i < symbols.Length; i++)
+        {
+            symbols[i] = (byte)((symbols[i - 1] * 7) + random.Next(4) + (random.Next(50) == 0 ? random.Next(256) : 0));
+        }
+
+        Assert.That(RansCodec.UsesSharedTables(256, 256, symbols.Length), Is.True, "every table count takes the shared layout here");
+        Assert.That(RoundTrips(symbols, EntropyMethod.RansOrder1), Is.True);
+    }
+
+    [Test]
+    public void Order1Rans_LongStreamOverSmallAlphabet_DecodesWithPerSymbolTables()
+    {
+        byte[] symbols = ExponentStreams.Geometric(300_000, 0.3, 4, 23);
+        Assert.That(RansCodec.UsesSharedTables(16, 1, symbols.Length), Is.False, "no table count takes the shared layout here");
+        Assert.That(RoundTrips(symbols, EntropyMethod.RansOrder1, 4), Is.True);
+        Assert.That(RoundTrips(symbols, EntropyMethod.RansOrder1, 8), Is.True);
+    }
 }

@@ -100,6 +100,44 @@ public class PaletteTests
         RoundTrip(raw, dtype, plan);
     }
 
+    [TestCase(DType.BF16, 7, false)]
+    [TestCase(DType.F16, 7, false)]
+    [TestCase(DType.F16, 127, true)]
+    public void Decode_RunsOfRowsSharingAScale_ReuseAndResetTheirProducts(DType dtype, int qmax, bool byteAligned)
+    {
+        // Rows dequantised with one scale per rule, in runs that repeat and come back (rules 0, 0, 1, 0, 2, 2, ...; the
+        // many other rules make a global codebook too wide to win): the decoder keeps a rule's products while
+        // consecutive groups share it and must reset them when the rule changes, or a row would take the previous
+        // rule's products for the indices they have in common.
+        int[] rules = [0, 0, 1, 0, 2, 2, 0, 1, 1, 0, .. Enumerable.Range(3, 30), 0, 0];
+        const int columns = 64;
+        var random = new Random(qmax);
+        float[] scales = Enumerable.Range(0, 33).Select(_ => (float)(0.02 * Math.Exp(random.NextDouble() - 0.5) / qmax)).ToArray();
+        var raw = new byte[rules.Length * columns * 2];
+        for (int r = 0; r < rules.Length; r++)
+        {
+            for (int c = 0; c < columns; c++)
+            {
+                // Every row holds -qmax and qmax, so rows of one rule have the same code offset and scale.
+                int code = c == 0 ? -qmax : c == 1 ? qmax
+                    : Math.Clamp((int)Math.Round(qmax * 0.3 * Math.Sqrt(-2 * Math.Log(1 - random.NextDouble())) * Math.Cos(2 * Math.PI * random.NextDouble())), -qmax, qmax);
+                uint single = BitConverter.SingleToUInt32Bits(code * scales[rules[r]]);
+                ushort bits = dtype == DType.F16
+                    ? BitConverter.HalfToUInt16Bits((Half)BitConverter.UInt32BitsToSingle(single))
+                    : (ushort)((single + 0x7FFFu + ((single >> 16) & 1u)) >> 16);
+                System.Buffers.Binary.BinaryPrimitives.WriteUInt16LittleEndian(raw.AsSpan(2 * ((r * columns) + c)), bits);
+            }
+        }
+
+        Assert.That(Palette.TryPlan(raw, dtype, [rules.Length, columns], out PalettePlan? plan, byteAlignedIndices: byteAligned), Is.True);
+        PaletteParameters p = plan!.Parameters;
+        Assert.That(p.Layout, Is.Not.EqualTo(PaletteLayout.Global));
+        int perRule = p.Layout == PaletteLayout.GroupedWide ? Palette.WideScaleEntries : 1;
+        Assert.That(p.CodebookEntries, Is.EqualTo(rules.Length * perRule), "every row an affine group");
+        Assert.That(p.IndexBits == 8, Is.EqualTo(byteAligned), "both index readers are exercised");
+        RoundTrip(raw, dtype, plan);
+    }
+
     [TestCase(DType.BF16, 7)]
     [TestCase(DType.BF16, 127)]
     [TestCase(DType.F16, 7)]
