@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using Z4Ai.Internal;
 
 namespace Z4Ai.Entropy;
@@ -387,6 +388,61 @@ internal static unsafe class RansCodec
 
     // Decode entry per slot: bits 0-7 symbol, 8-19 slot minus the symbol's cumulative start, 20-31 frequency − 1.
     internal static void FillEntries(ReadOnlySpan<uint> freqs, Span<uint> entries)
+    {
+        int total = 0;
+        foreach (uint f in freqs)
+        {
+            total += (int)f;
+        }
+
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(total, entries.Length, nameof(freqs));
+        if (!Vector256.IsHardwareAccelerated)
+        {
+            FillEntriesScalar(freqs, entries);
+            return;
+        }
+
+        // A row-class stream rebuilds up to 16 tables of 4096 slots per block of half a million symbols, so the
+        // fill shows in decode time. Eight slots per store: a symbol's run may spill up to seven slots into the
+        // next symbol's, which that symbol then overwrites; the last runs, within eight slots of the end, go one
+        // slot at a time.
+        ref uint start = ref MemoryMarshal.GetReference(entries);
+        Vector256<uint> ramp = Vector256.Create(0u, 1u << 8, 2u << 8, 3u << 8, 4u << 8, 5u << 8, 6u << 8, 7u << 8);
+        Vector256<uint> step = Vector256.Create(8u << 8);
+        int slot = 0;
+        for (int s = 0; s < freqs.Length; s++)
+        {
+            uint f = freqs[s];
+            if (f == 0)
+            {
+                continue;
+            }
+
+            uint head = ((f - 1) << 20) | (uint)s;
+            int stop = slot + (int)f;
+            if (stop + Vector256<uint>.Count <= entries.Length)
+            {
+                Vector256<uint> run = Vector256.Create(head) | ramp;
+                for (int at = slot; at < stop; at += Vector256<uint>.Count)
+                {
+                    run.StoreUnsafe(ref start, (nuint)at);
+                    run += step;
+                }
+            }
+            else
+            {
+                for (uint b = 0; b < f; b++)
+                {
+                    entries[slot + (int)b] = head | (b << 8);
+                }
+            }
+
+            slot = stop;
+        }
+    }
+
+    /// <summary>The oracle for <see cref="FillEntries"/>: slot by slot, each symbol's run of its frequency.</summary>
+    internal static void FillEntriesScalar(ReadOnlySpan<uint> freqs, Span<uint> entries)
     {
         int slot = 0;
         for (int s = 0; s < freqs.Length; s++)

@@ -207,4 +207,32 @@ public class EntropyCoderTests
         Assert.That(RoundTrips(symbols, EntropyMethod.RansOrder1, 4), Is.True);
         Assert.That(RoundTrips(symbols, EntropyMethod.RansOrder1, 8), Is.True);
     }
+
+    [Test]
+    public void FillEntries_VectorFill_MatchesTheScalarOracle()
+    {
+        // Runs of every length around the eight-slot store, tables that end exactly at the array's end or short of
+        // it, and zero frequencies in between.
+        Gen<(uint[] Freqs, int Slack)> cases =
+            from count in Gen.Choose(1, 256)
+            from freqs in Gen.Frequency(
+                (3, Gen.Choose(0, 20)),
+                (1, Gen.Choose(0, 300)),
+                (1, Gen.Elements(0, 1, 7, 8, 9, 15, 16, 17))).Select(f => (uint)f).ArrayOf(count)
+            from slack in Gen.Elements(0, 1, 7, 8, 9, 100)
+            select (freqs, slack);
+        Prop.ForAll(cases.ToArbitrary(), c =>
+        {
+            int total = (int)c.Freqs.Sum(f => (long)f);
+            uint[] expected = new uint[total + c.Slack];
+            uint[] actual = new uint[total + c.Slack];
+            RansCodec.FillEntriesScalar(c.Freqs, expected);
+            RansCodec.FillEntries(c.Freqs, actual);
+            return expected.AsSpan(0, total).SequenceEqual(actual.AsSpan(0, total));
+        }).Check(Config.QuickThrowOnFailure.WithMaxTest(300));
+    }
+
+    [Test]
+    public void FillEntries_FrequenciesBeyondTheTable_ThrowArgumentException() =>
+        Assert.That(() => RansCodec.FillEntries([3000, 1200], new uint[4096]), Throws.InstanceOf<ArgumentException>());
 }
