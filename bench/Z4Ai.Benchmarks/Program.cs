@@ -12,6 +12,7 @@ var runners = new Dictionary<string, Func<string[], int>>(StringComparer.Ordinal
     ["registry"] = Z4Ai.Benchmarks.Registry.RegistryBench.Run,
     ["archive-corpus"] = Z4Ai.Benchmarks.Archival.ArchiveCorpus.Run,
     ["codec-probe"] = Z4Ai.Benchmarks.Codecs.Probe.Run,
+    ["row-class-probe"] = Z4Ai.Benchmarks.Codecs.RowClassProbe.Run,
     ["codec-analyze"] = Z4Ai.Benchmarks.Codecs.Analyze.Run,
     ["codec-scenarios"] = Z4Ai.Benchmarks.Codecs.CodecScenarios.Run,
     ["codec-speed"] = Z4Ai.Benchmarks.Codecs.CodecSpeed.Run,

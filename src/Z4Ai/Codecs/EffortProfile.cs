@@ -1,3 +1,5 @@
+using Z4Ai.Entropy;
+
 namespace Z4Ai.Codecs;
 
 /// <summary>
@@ -8,6 +10,9 @@ namespace Z4Ai.Codecs;
 /// </summary>
 internal sealed class EffortProfile
 {
+    /// <summary>The most row classes <see cref="ForFastDecode"/> at <c>Default</c> fits (see <see cref="MaxRowClasses"/>).</summary>
+    public const int FastDecodeRowClasses = 4;
+
     /// <summary>The longest stream <c>Default</c> codes with context mixing (symbols).</summary>
     public const int DefaultContextMixingLimit = 64 * 1024;
 
@@ -69,6 +74,7 @@ internal sealed class EffortProfile
         var copy = (EffortProfile)MemberwiseClone();
         copy.ContextMixingLimit = 0;
         copy.ArchiveModelOnBytesLimit = 0;
+        copy.MaxRowClasses = FastDecodeRowClasses;
         return copy;
     }
 
@@ -112,6 +118,11 @@ internal sealed class EffortProfile
     /// <summary>Whether row-class rANS may be chosen (on streams whose caller names rows, such as palette indices).</summary>
     public bool AllowRowClasses { get; private init; }
 
+    /// <summary>The most classes a row-class plan may fit. Every class adds a 16 KiB decode table and the decoder
+    /// switches tables at every row, so beyond a few classes the tables no longer stay in the first-level cache and
+    /// the decode slows (docs/benchmarks.md, <c>row-class-probe</c>).</summary>
+    public int MaxRowClasses { get; private set; } = RowClassModel.MaxClasses;
+
     /// <summary>The least saving (percent) for which order 1 replaces order 0 (order 1 decodes slower).</summary>
     public int Order1GainPercent { get; private init; }
 
@@ -154,8 +165,9 @@ internal sealed class EffortProfile
     /// <summary>
     /// The profile of an effort level for data that must decode at memory speed, such as a delta's transformed chunks:
     /// <c>Default</c> without context mixing and the archival model, which decode at megabytes per second (on the
-    /// delta benchmark's every-value-moves row they saved 0.21% of the bytes, docs/benchmarks.md). <c>Fast</c> never
-    /// uses them; <c>Max</c> and <c>Archive</c> keep them, smallest whatever the cost.
+    /// delta benchmark's every-value-moves row they saved 0.21% of the bytes, docs/benchmarks.md), and with at most
+    /// <see cref="FastDecodeRowClasses"/> row classes (on that row 0.8% larger than 16 classes, decoded 15-25% faster
+    /// per CPU-second). <c>Fast</c> never uses them; <c>Max</c> and <c>Archive</c> keep them, smallest whatever the cost.
     /// </summary>
     public static EffortProfile ForFastDecode(CompressionEffort effort) => effort == CompressionEffort.Default ? s_defaultFastDecode : For(effort);
 

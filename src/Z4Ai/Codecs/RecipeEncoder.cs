@@ -213,11 +213,12 @@ internal sealed partial class RecipeEncoder
             }
         }
 
-        // Row classes decode as fast as order 0, so any saving is taken.
+        // Any saving is taken: with few classes row classes decode about as fast as order 0, and a profile that must
+        // decode fast caps the classes, whose tables otherwise outgrow the first-level cache.
         RowClassModel? rowClasses = null;
         if (_profile.AllowRowClasses && choice == LeafChoice.Rans && classRowLength >= MinClassRowLength && n / classRowLength >= RowClassModel.MinClasses)
         {
-            rowClasses = RowClassModel.Build(data, alphabetBits, classRowLength);
+            rowClasses = RowClassModel.Build(data, alphabetBits, classRowLength, _profile.MaxRowClasses);
             long rowClassSize = rowClasses is null ? long.MaxValue : rowClasses.EstimatedBytes + 3 + VarInt.GetLength((ulong)classRowLength);
             if (rowClassSize < bestSize)
             {

@@ -81,13 +81,14 @@ internal sealed class RowClassModel
     /// <summary>
     /// Fits the smallest plan for <paramref name="symbols"/> (each below 2^<paramref name="alphabetBits"/>) in rows
     /// of <paramref name="rowLength"/>, or null when the stream has fewer than two rows or the row histograms would
-    /// take more memory than a few times the stream.
+    /// take more memory than a few times the stream. At most <paramref name="maxClasses"/> classes are tried.
     /// </summary>
-    public static RowClassModel? Build(ReadOnlySpan<byte> symbols, int alphabetBits, int rowLength)
+    public static RowClassModel? Build(ReadOnlySpan<byte> symbols, int alphabetBits, int rowLength, int maxClasses = MaxClasses)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(alphabetBits, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(alphabetBits, 8);
         ArgumentOutOfRangeException.ThrowIfLessThan(rowLength, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxClasses, MinClasses);
         int n = symbols.Length;
         int size = 1 << alphabetBits;
         int rows = RowCount(n, rowLength);
@@ -100,7 +101,7 @@ internal sealed class RowClassModel
         RowClassModel? best = null;
         foreach (int k in ClassCounts)
         {
-            if (k > rows)
+            if (k > rows || k > maxClasses)
             {
                 break;
             }
