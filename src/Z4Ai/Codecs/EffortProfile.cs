@@ -166,8 +166,9 @@ internal sealed class EffortProfile
     /// The profile of an effort level for data that must decode at memory speed, such as a delta's transformed chunks:
     /// <c>Default</c> without context mixing and the archival model, which decode at megabytes per second (on the
     /// delta benchmark's every-value-moves row they saved 0.21% of the bytes, docs/benchmarks.md), and with at most
-    /// <see cref="FastDecodeRowClasses"/> row classes (on that row 0.8% larger than 16 classes, decoded 15-25% faster
-    /// per CPU-second). <c>Fast</c> never uses them; <c>Max</c> and <c>Archive</c> keep them, smallest whatever the cost.
+    /// <see cref="FastDecodeRowClasses"/> row classes (on that row 0.8% larger than 16 classes; fewer decode tables to
+    /// switch between, see <c>row-class-probe</c>). <c>Fast</c> never uses them; <c>Max</c> and <c>Archive</c> keep
+    /// them, smallest whatever the cost.
     /// </summary>
     public static EffortProfile ForFastDecode(CompressionEffort effort) => effort == CompressionEffort.Default ? s_defaultFastDecode : For(effort);
 
