@@ -118,9 +118,8 @@ internal sealed class EffortProfile
     /// <summary>Whether row-class rANS may be chosen (on streams whose caller names rows, such as palette indices).</summary>
     public bool AllowRowClasses { get; private init; }
 
-    /// <summary>The most classes a row-class plan may fit. Every class adds a 16 KiB decode table and the decoder
-    /// switches tables at every row, so beyond a few classes the tables no longer stay in the first-level cache and
-    /// the decode slows (docs/benchmarks.md, <c>row-class-probe</c>).</summary>
+    /// <summary>The most classes a row-class plan may fit. Every class adds a 16 KiB decode table the decoder switches
+    /// to at every row, and the decode slows as classes are added (<c>row-class-probe</c>, docs/benchmarks.md).</summary>
     public int MaxRowClasses { get; private set; } = RowClassModel.MaxClasses;
 
     /// <summary>The least saving (percent) for which order 1 replaces order 0 (order 1 decodes slower).</summary>
@@ -166,8 +165,8 @@ internal sealed class EffortProfile
     /// The profile of an effort level for data that must decode at memory speed, such as a delta's transformed chunks:
     /// <c>Default</c> without context mixing and the archival model, which decode at megabytes per second (on the
     /// delta benchmark's every-value-moves row they saved 0.21% of the bytes, docs/benchmarks.md), and with at most
-    /// <see cref="FastDecodeRowClasses"/> row classes (on that row 0.8% larger than 16 classes; fewer decode tables to
-    /// switch between, see <c>row-class-probe</c>). <c>Fast</c> never uses them; <c>Max</c> and <c>Archive</c> keep
+    /// <see cref="FastDecodeRowClasses"/> row classes (on that row 0.8% larger than 16 classes; on the
+    /// <c>row-class-probe</c> stream 0.7% larger and 16-18% faster to decode). <c>Fast</c> never uses them; <c>Max</c> and <c>Archive</c> keep
     /// them, smallest whatever the cost.
     /// </summary>
     public static EffortProfile ForFastDecode(CompressionEffort effort) => effort == CompressionEffort.Default ? s_defaultFastDecode : For(effort);

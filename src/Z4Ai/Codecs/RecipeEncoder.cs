@@ -213,8 +213,8 @@ internal sealed partial class RecipeEncoder
             }
         }
 
-        // Any saving is taken: with few classes row classes decode about as fast as order 0, and a profile that must
-        // decode fast caps the classes, whose tables otherwise outgrow the first-level cache.
+        // Any saving is taken: with few classes row classes decode nearly as fast as order 0, and a profile that must
+        // decode fast caps the classes, since each one is another decode table and slows the decode.
         RowClassModel? rowClasses = null;
         if (_profile.AllowRowClasses && choice == LeafChoice.Rans && classRowLength >= MinClassRowLength && n / classRowLength >= RowClassModel.MinClasses)
         {

@@ -534,9 +534,8 @@ internal static unsafe class RansCodec
     // the lanes' start context 0; the next table is then an address computed from the symbol, with no lookup in the
     // dependency chain, but the copies cost (maxSymbol − minSymbol + 2) · 16 KiB, up to 4 MiB. Per table
     // (SharedTables): one block per table and a pointer per context, one more load per symbol. A short stream over a
-    // wide alphabet (the byte planes of a codebook: some thousand symbols, 256 contexts, a dozen tables) spends far
-    // longer building copies than decoding, so the per-table layout is used when the copies it saves outnumber the
-    // symbols. Both decode the same symbols; the layout is the decoder's choice, not the format's.
+    // wide alphabet (a codebook's byte plane, say) would spend longer building copies than decoding, so the
+    // per-table layout is used when the copies it saves outnumber the symbols. Both decode the same symbols; the layout is the decoder's choice, not the format's.
     private static void DecodeOrder1(
         ReadOnlySpan<byte> body, uint[] freqs, int size, int tableCount, ReadOnlySpan<byte> contextTable, int minSymbol, int maxSymbol, Span<byte> symbols)
     {

@@ -314,18 +314,10 @@ internal static partial class Palette
     private static void ExpandAffine<TE>(ReadOnlySpan<byte> indices, AffineProducts affine, Span<byte> destination, int start)
         where TE : struct, IElementAccess
     {
-        ref ulong products = ref MemoryMarshal.GetArrayDataReference(affine.Products);
         ref byte target = ref MemoryMarshal.GetReference(destination);
         for (int j = 0; j < indices.Length; j++)
         {
-            uint index = indices[j];
-            ulong value = Unsafe.Add(ref products, index);
-            if (value == AffineProducts.NotComputed)
-            {
-                value = affine.Compute(index, start, start + j);
-            }
-
-            TE.Store(ref Unsafe.Add(ref target, (nint)j * TE.Size), value);
+            TE.Store(ref Unsafe.Add(ref target, (nint)j * TE.Size), affine.Get(indices[j], start, start + j));
         }
     }
 
@@ -367,7 +359,7 @@ internal static partial class Palette
     /// The products of the current affine rule (code offset and scale), each computed the first time an index uses
     /// it: an exact multiply costs tens of nanoseconds, a group of INT8 codes repeats few of its codes, and runs of
     /// groups often share one rule (per-row scales over rows longer than a group, a zigzagged step stream whose
-    /// groups all start at code 1), so while the rule repeats nothing is recomputed. A new rule resets only the
+    /// groups start at the same code), so while the rule repeats nothing is recomputed. A new rule resets only the
     /// slots the old one filled.
     /// </summary>
     private sealed class AffineProducts : IDisposable
@@ -418,7 +410,8 @@ internal static partial class Palette
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public ulong Get(uint index, int groupStart, int element)
         {
-            ulong value = Products[index];
+            // Indices are below 2^IndexBits, the table's size: no bounds check on the hot path.
+            ulong value = Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(Products), index);
             return value == NotComputed ? Compute(index, groupStart, element) : value;
         }
 
