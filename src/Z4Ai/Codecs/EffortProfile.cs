@@ -75,6 +75,7 @@ internal sealed class EffortProfile
         copy.ContextMixingLimit = 0;
         copy.ArchiveModelOnBytesLimit = 0;
         copy.MaxRowClasses = FastDecodeRowClasses;
+        copy.WideRansMinimumBytes = WideRansThreshold;
         return copy;
     }
 
@@ -121,6 +122,18 @@ internal sealed class EffortProfile
     /// <summary>The most classes a row-class plan may fit. Every class adds a 16 KiB decode table the decoder switches
     /// to at every row, and the decode slows as classes are added (<c>row-class-probe</c>, docs/benchmarks.md).</summary>
     public int MaxRowClasses { get; private set; } = RowClassModel.MaxClasses;
+
+    /// <summary>
+    /// The estimated payload from which order-0 and row-class rANS streams are written with 64 interleaved states
+    /// (<see cref="EntropyMethod.RansOrder0Wide"/>, <see cref="EntropyMethod.RansRowClassesWide"/>), which decode
+    /// several times faster with vector instructions for 240 more bytes of states; <see cref="int.MaxValue"/> (never)
+    /// except in <see cref="ForFastDecode"/>.
+    /// </summary>
+    public int WideRansMinimumBytes { get; private set; } = int.MaxValue;
+
+    /// <summary>The <see cref="WideRansMinimumBytes"/> of <see cref="ForFastDecode"/>: from 64 KiB the extra states
+    /// cost at most 0.4%.</summary>
+    public const int WideRansThreshold = 64 * 1024;
 
     /// <summary>The least saving (percent) for which order 1 replaces order 0 (order 1 decodes slower).</summary>
     public int Order1GainPercent { get; private init; }

@@ -96,14 +96,15 @@ internal static class RecipeDecoder
     {
         var method = (EntropyMethod)reader.ReadByte();
         int bits = reader.ReadByte();
-        if (method is not (EntropyMethod.RansOrder0 or EntropyMethod.RansOrder1 or EntropyMethod.ContextMixing or EntropyMethod.RansRowClasses) || bits is < 1 or > 8)
+        if (method is not (EntropyMethod.RansOrder0 or EntropyMethod.RansOrder1 or EntropyMethod.ContextMixing or EntropyMethod.RansRowClasses
+            or EntropyMethod.RansOrder0Wide or EntropyMethod.RansRowClassesWide) || bits is < 1 or > 8)
         {
             ThrowHelper.CorruptFrame($"entropy node has method {(byte)method} and {bits} alphabet bits", reader.Position - 2);
         }
 
         int rowAt = reader.Position;
-        int rowLength = method is EntropyMethod.ContextMixing or EntropyMethod.RansRowClasses ? reader.ReadVarInt32(symbolCount) : 0;
-        if (method == EntropyMethod.RansRowClasses && rowLength == 0)
+        int rowLength = method is EntropyMethod.ContextMixing or EntropyMethod.RansRowClasses or EntropyMethod.RansRowClassesWide ? reader.ReadVarInt32(symbolCount) : 0;
+        if (method is EntropyMethod.RansRowClasses or EntropyMethod.RansRowClassesWide && rowLength == 0)
         {
             ThrowHelper.CorruptFrame("row-class entropy node has row length 0", rowAt);
         }

@@ -33,7 +33,7 @@ internal sealed partial class RecipeEncoder
         span[1] = (byte)method;
         span[2] = (byte)alphabetBits;
         int length = 3;
-        if (method is EntropyMethod.ContextMixing or EntropyMethod.RansRowClasses)
+        if (method is EntropyMethod.ContextMixing or EntropyMethod.RansRowClasses or EntropyMethod.RansRowClassesWide)
         {
             length += VarInt.Write(span[3..], (ulong)rowLength);
         }

@@ -296,8 +296,13 @@ internal sealed partial class RecipeEncoder
                     output.Write(kept.AsSpan(0, keptLength));
                     return keptLength;
                 case LeafChoice.Rans when rowClasses is not null:
-                    int rowHeader = WriteEntropyHeader(EntropyMethod.RansRowClasses, alphabetBits, classRowLength, output);
-                    return rowHeader + RowClassCodec.Encode(data, rowClasses, output);
+                    bool wideRows = bestSize >= _profile.WideRansMinimumBytes;
+                    int rowHeader = WriteEntropyHeader(
+                        wideRows ? EntropyMethod.RansRowClassesWide : EntropyMethod.RansRowClasses, alphabetBits, classRowLength, output);
+                    return rowHeader + RowClassCodec.Encode(data, rowClasses, output, wideRows);
+                case LeafChoice.Rans when ReferenceEquals(chosenModel, order0) && bestSize >= _profile.WideRansMinimumBytes:
+                    int wideHeader = WriteEntropyHeader(EntropyMethod.RansOrder0Wide, alphabetBits, 0, output);
+                    return wideHeader + RansCodec.EncodeWide(data, chosenModel!, output);
                 case LeafChoice.Rans:
                     EntropyMethod method = ReferenceEquals(chosenModel, order0) ? EntropyMethod.RansOrder0 : EntropyMethod.RansOrder1;
                     int header = WriteEntropyHeader(method, alphabetBits, 0, output);

@@ -67,6 +67,8 @@ internal static class RecipeInspector
                     EntropyMethod.RansOrder0 => "rans-o0",
                     EntropyMethod.RansOrder1 => "rans-o1",
                     EntropyMethod.RansRowClasses => "rans-rows",
+                    EntropyMethod.RansOrder0Wide => "rans-o0x64",
+                    EntropyMethod.RansRowClassesWide => "rans-rowsx64",
                     _ => "cm",
                 });
                 break;

@@ -94,6 +94,7 @@ internal static class DeltaKernels
     }
 
     /// <summary>Processes whole 512-bit vectors from element <paramref name="start"/>; returns the next element.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static int ApplyVector512<T, TOp>(ReadOnlySpan<byte> x, ReadOnlySpan<byte> y, Span<byte> destination, int start)
         where T : unmanaged, IBinaryInteger<T>
         where TOp : IElementOperator<T>
@@ -119,6 +120,7 @@ internal static class DeltaKernels
     }
 
     /// <summary>Processes whole 256-bit vectors from element <paramref name="start"/>; returns the next element.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static int ApplyVector256<T, TOp>(ReadOnlySpan<byte> x, ReadOnlySpan<byte> y, Span<byte> destination, int start)
         where T : unmanaged, IBinaryInteger<T>
         where TOp : IElementOperator<T>
@@ -144,6 +146,7 @@ internal static class DeltaKernels
     }
 
     /// <summary>Processes whole 128-bit vectors from element <paramref name="start"/>; returns the next element.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static int ApplyVector128<T, TOp>(ReadOnlySpan<byte> x, ReadOnlySpan<byte> y, Span<byte> destination, int start)
         where T : unmanaged, IBinaryInteger<T>
         where TOp : IElementOperator<T>

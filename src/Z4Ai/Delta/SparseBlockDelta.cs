@@ -40,6 +40,27 @@ internal static class SparseBlockDelta
     /// </summary>
     public const byte BitmapFlag = 2;
 
+    /// <summary>
+    /// Bit 2 of the flags byte: every order-0 rANS stream of at least <see cref="WideMinimumSymbols"/> symbols has 64
+    /// interleaved states (the body of <see cref="EntropyMethod.RansOrder0Wide"/>), which a vector decoder reads
+    /// several times faster; shorter streams and order-1 streams keep four.
+    /// </summary>
+    public const byte WideFlag = 4;
+
+    /// <summary>
+    /// Bit 3 of the flags byte: the step tokens of every class are one section, one 64-state stream over all K tokens
+    /// in class order whose table changes at each class's first token (<see cref="WideRans.EncodeSegments"/>),
+    /// instead of a section per class.
+    /// </summary>
+    public const byte MergedStepsFlag = 8;
+
+    /// <summary>The most non-empty classes a merged step section may have: each is a 16 KiB decode table.</summary>
+    public const int MaxMergedClasses = 32;
+
+    /// <summary>The fewest symbols of a wide stream under <see cref="WideFlag"/>: there the 240 bytes of extra states
+    /// are about 1% of a stream of two-bit tokens, and less as the tokens carry more.</summary>
+    public const int WideMinimumSymbols = 64 * 1024;
+
     /// <summary>Tokens are bytes: 3 + 4 per bit length from 3 to 64, so at most 251 are used.</summary>
     private const int AlphabetBits = 8;
 
@@ -176,13 +197,28 @@ internal static class SparseBlockDelta
             }
 
             flags |= order1 ? Order1Flag : (byte)0;
+
+            // Many changes split over a few classes: one 64-state stream for all of them (240 bytes of states once,
+            // instead of a slow four-state stream per class).
+            if (changes >= WideMinimumSymbols && NonEmptyClasses(contexts.AsSpan(0, changes), shift) <= MaxMergedClasses)
+            {
+                flags |= MergedStepsFlag;
+            }
+
+            // The wide bit only when some stream is long enough to use it, so payloads without one keep their bytes.
+            ReadOnlySpan<byte> classStreams = (flags & MergedStepsFlag) != 0 ? default : contexts.AsSpan(0, changes);
+            if (HasWideStream(positionSymbols.Length, order1, classStreams, shift))
+            {
+                flags |= WideFlag;
+            }
+
             VarInt.Write(output, (ulong)changes);
             Span<byte> head = output.GetSpan(2);
             head[0] = (byte)shift;
             head[1] = flags;
             output.Advance(2);
             stream.Clear();
-            RansCodec.Encode(positionSymbols, positionModel, stream);
+            EncodeStream(positionSymbols, positionModel, flags, order1, stream);
             WriteSection(output, stream.WrittenSpan);
             WriteSection(output, gapLowBits);
 
@@ -207,7 +243,14 @@ internal static class SparseBlockDelta
                 sorted[cursor[contexts[k] >> shift]++] = stepTokens[k];
             }
 
-            for (int c = 0; c < classes; c++)
+            if ((flags & MergedStepsFlag) != 0)
+            {
+                stream.Clear();
+                EncodeMergedSteps(sorted.AsSpan(0, changes), start[..(classes + 1)], stream);
+                WriteSection(output, stream.WrittenSpan);
+            }
+
+            for (int c = 0; c < classes && (flags & MergedStepsFlag) == 0; c++)
             {
                 ReadOnlySpan<byte> symbols = sorted.AsSpan(start[c], start[c + 1] - start[c]);
                 if (symbols.IsEmpty)
@@ -216,7 +259,7 @@ internal static class SparseBlockDelta
                 }
 
                 stream.Clear();
-                RansCodec.Encode(symbols, RansCodec.BuildModel(symbols, order1: false, AlphabetBits), stream);
+                EncodeStream(symbols, RansCodec.BuildModel(symbols, order1: false, AlphabetBits), flags, order1: false, stream);
                 WriteSection(output, stream.WrittenSpan);
                 if (output.WrittenCount > destination.Length)
                 {
@@ -249,6 +292,152 @@ internal static class SparseBlockDelta
         }
     }
 
+    /// <summary>Whether a stream of <paramref name="count"/> symbols is coded with 64 states (<see cref="WideFlag"/>).</summary>
+    private static bool IsWide(byte flags, bool order1, int count) => (flags & WideFlag) != 0 && !order1 && count >= WideMinimumSymbols;
+
+    private static int NonEmptyClasses(ReadOnlySpan<byte> contexts, int shift)
+    {
+        Span<bool> used = stackalloc bool[Contexts];
+        used.Clear();
+        int count = 0;
+        foreach (byte context in contexts)
+        {
+            int c = context >> shift;
+            count += used[c] ? 0 : 1;
+            used[c] = true;
+        }
+
+        return count;
+    }
+
+    /// <summary>
+    /// The merged step section (<see cref="MergedStepsFlag"/>): each non-empty class's order-0 table section in class
+    /// order, then one 64-state body over <paramref name="sorted"/> with the table switching at each class's start.
+    /// </summary>
+    private static void EncodeMergedSteps(ReadOnlySpan<byte> sorted, ReadOnlySpan<int> start, IBufferWriter<byte> stream)
+    {
+        int size = 1 << AlphabetBits;
+        var ends = new List<int>(MaxMergedClasses);
+        var prefix = new ArrayBufferWriter<byte>();
+        RansCodec.EncodeEntry[] entries = ArrayPool<RansCodec.EncodeEntry>.Shared.Rent(MaxMergedClasses * size);
+        try
+        {
+            for (int c = 0; c + 1 < start.Length; c++)
+            {
+                ReadOnlySpan<byte> symbols = sorted[start[c]..start[c + 1]];
+                if (symbols.IsEmpty)
+                {
+                    continue;
+                }
+
+                RansModel model = RansCodec.BuildModel(symbols, order1: false, AlphabetBits);
+                prefix.Write(model.TableSection);
+                uint cumulative = 0;
+                for (int s = 0; s < size; s++)
+                {
+                    entries[(ends.Count * size) + s] = new RansCodec.EncodeEntry(model.Freqs[s], cumulative);
+                    cumulative += model.Freqs[s];
+                }
+
+                ends.Add(start[c + 1]);
+            }
+
+            WideRans.EncodeSegments(sorted, prefix.WrittenSpan, entries, AlphabetBits, CollectionsMarshal.AsSpan(ends), stream);
+        }
+        finally
+        {
+            ArrayPool<RansCodec.EncodeEntry>.Shared.Return(entries);
+        }
+    }
+
+    /// <summary>Reads a merged step section into <paramref name="tokens"/> (class order); <paramref name="classCounts"/>
+    /// holds each class's token count.</summary>
+    private static void DecodeMergedSteps(ReadOnlySpan<byte> section, ReadOnlySpan<int> classCounts, Span<byte> tokens, int chunkIndex)
+    {
+        int size = 1 << AlphabetBits;
+        Span<int> ends = stackalloc int[MaxMergedClasses];
+        int segments = 0;
+        int total = 0;
+        foreach (int count in classCounts)
+        {
+            if (count == 0)
+            {
+                continue;
+            }
+
+            if (segments == MaxMergedClasses)
+            {
+                ThrowHelper.CorruptFrame($"sparse-block chunk {chunkIndex} merges the step tokens of more than {MaxMergedClasses} classes");
+            }
+
+            total += count;
+            ends[segments++] = total;
+        }
+
+        uint[] freqs = ArrayPool<uint>.Shared.Rent(size);
+        uint[] entries = ArrayPool<uint>.Shared.Rent(segments * FrequencyTable.ProbScale);
+        try
+        {
+            int offset = 0;
+            for (int t = 0; t < segments; t++)
+            {
+                var reader = new BitReader(section[offset..]);
+                FrequencyTable.Read(ref reader, AlphabetBits, freqs.AsSpan(0, size));
+                offset += reader.BytesConsumed;
+                RansCodec.FillEntries(freqs.AsSpan(0, size), entries.AsSpan(t * FrequencyTable.ProbScale, FrequencyTable.ProbScale));
+            }
+
+            WideRans.DecodeSegments(section[offset..], entries.AsSpan(0, segments * FrequencyTable.ProbScale), ends[..segments], tokens, WideRans.Best);
+        }
+        finally
+        {
+            ArrayPool<uint>.Shared.Return(entries);
+            ArrayPool<uint>.Shared.Return(freqs);
+        }
+    }
+
+    private static bool HasWideStream(int positionSymbols, bool positionOrder1, ReadOnlySpan<byte> contexts, int shift)
+    {
+        if (IsWide(WideFlag, positionOrder1, positionSymbols))
+        {
+            return true;
+        }
+
+        if (contexts.Length < WideMinimumSymbols)
+        {
+            return false;
+        }
+
+        Span<int> perClass = stackalloc int[Contexts];
+        perClass.Clear();
+        foreach (byte context in contexts)
+        {
+            perClass[context >> shift]++;
+        }
+
+        foreach (int count in perClass)
+        {
+            if (IsWide(WideFlag, order1: false, count))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static void EncodeStream(ReadOnlySpan<byte> symbols, RansModel model, byte flags, bool order1, IBufferWriter<byte> stream)
+    {
+        if (IsWide(flags, order1, symbols.Length))
+        {
+            RansCodec.EncodeWide(symbols, model, stream);
+        }
+        else
+        {
+            RansCodec.Encode(symbols, model, stream);
+        }
+    }
+
     /// <summary>The smaller (by estimate) of the order-0 and order-1 models of <paramref name="symbols"/>.</summary>
     private static (RansModel Model, bool Order1) BestModel(ReadOnlySpan<byte> symbols)
     {
@@ -278,9 +467,9 @@ internal static class SparseBlockDelta
         reader.ReadVarUInt64();
         int shift = reader.ReadByte();
         byte flags = reader.ReadByte();
-        if (shift > MaxClassShift || (flags & ~(Order1Flag | BitmapFlag)) != 0)
+        if (shift > MaxClassShift || (flags & ~(Order1Flag | BitmapFlag | WideFlag | MergedStepsFlag)) != 0)
         {
-            ThrowHelper.CorruptFrame($"sparse-block chunk {chunkIndex} has class shift {shift} and flags {flags}, expected at most {MaxClassShift} and bits 0 and 1 only");
+            ThrowHelper.CorruptFrame($"sparse-block chunk {chunkIndex} has class shift {shift} and flags {flags}, expected at most {MaxClassShift} and bits 0 to 3 only");
         }
 
         bool useBitmap = (flags & BitmapFlag) != 0;
@@ -292,7 +481,9 @@ internal static class SparseBlockDelta
         try
         {
             ReadOnlySpan<byte> positionStream = ReadSection(ref reader);
-            RansCodec.Decode(positionStream, (flags & Order1Flag) != 0, AlphabetBits, tokens.AsSpan(0, useBitmap ? bitmapLength : changes));
+            bool positionOrder1 = (flags & Order1Flag) != 0;
+            int positionSymbols = useBitmap ? bitmapLength : changes;
+            RansCodec.Decode(positionStream, positionOrder1, AlphabetBits, tokens.AsSpan(0, positionSymbols), IsWide(flags, positionOrder1, positionSymbols));
             var gapBits = new RawBitReader(ReadSection(ref reader));
             if (useBitmap)
             {
@@ -332,6 +523,8 @@ internal static class SparseBlockDelta
             // The gap tokens are spent: the step tokens take their place, grouped by class. Each quarter's cursor
             // for a class starts after that class's tokens of the earlier quarters.
             int classCount = Contexts >> shift;
+            bool merged = (flags & MergedStepsFlag) != 0;
+            Span<int> classTotals = stackalloc int[Contexts];
             int at = 0;
             for (int c = 0; c < classCount; c++)
             {
@@ -343,12 +536,18 @@ internal static class SparseBlockDelta
                     count += n;
                 }
 
-                if (count > 0)
+                classTotals[c] = count;
+                if (count > 0 && !merged)
                 {
-                    RansCodec.Decode(ReadSection(ref reader), order1: false, AlphabetBits, tokens.AsSpan(at, count));
+                    RansCodec.Decode(ReadSection(ref reader), order1: false, AlphabetBits, tokens.AsSpan(at, count), IsWide(flags, order1: false, count));
                 }
 
                 at += count;
+            }
+
+            if (merged)
+            {
+                DecodeMergedSteps(ReadSection(ref reader), classTotals[..classCount], tokens.AsSpan(0, changes), chunkIndex);
             }
 
             var stepBits = new RawBitReader(ReadSection(ref reader));
@@ -400,6 +599,7 @@ internal static class SparseBlockDelta
     /// advances by its popcount, so there is no data-dependent branch; <paramref name="positions"/> needs
     /// <see cref="PositionSlack"/> spare entries for the unused tail of the last store.
     /// </remarks>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void LocateBitmap(ReadOnlySpan<byte> bitmap, int[] positions, int changes, int elements, int chunkIndex)
     {
         int bytes = (elements + 7) / 8;
@@ -534,6 +734,7 @@ internal static class SparseBlockDelta
     /// <paramref name="classes"/> needs <see cref="ClassSlack"/> spare bytes, and the bitmap must already be
     /// validated (<see cref="LocateBitmap"/>). Same classes and counts as <see cref="Classify{T}"/>.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void ClassifyBitmap16(ReadOnlySpan<byte> bitmap, int changes, Span<byte> target, int shift, byte[] classes, Span<int> counts)
     {
         int elements = target.Length / 2;
@@ -579,6 +780,7 @@ internal static class SparseBlockDelta
     /// Replaces each change's class in <paramref name="classes"/> by its step token: the next unused one of its class
     /// in <paramref name="sorted"/>, through the quarter's cursor for that class in <paramref name="cursors"/>.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Reorder(byte[] sorted, byte[] classes, int changes, Span<int> cursors)
     {
         ref int cursor = ref MemoryMarshal.GetReference(cursors);
@@ -635,6 +837,7 @@ internal static class SparseBlockDelta
     /// leaves an element as it was). Per change that leaves the token, its low bits and one store. Same bytes as
     /// <see cref="Patch{T}"/>.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void PatchDense16(
         byte[] tokens, int[] positions, int changes, ref RawBitReader stepBits, Span<byte> target, bool ordered, int chunkIndex)
     {

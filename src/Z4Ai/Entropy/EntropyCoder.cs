@@ -37,7 +37,7 @@ internal static class EntropyCoder
         ValidateSymbols(symbols, alphabetBits);
         if (symbols.IsEmpty)
         {
-            return method is >= EntropyMethod.RansOrder0 and <= EntropyMethod.RansRowClasses
+            return method is >= EntropyMethod.RansOrder0 and <= EntropyMethod.RansRowClassesWide
                 ? 0
                 : throw new ArgumentOutOfRangeException(nameof(method), method, "unknown entropy method");
         }
@@ -48,6 +48,8 @@ internal static class EntropyCoder
             EntropyMethod.RansOrder1 => RansCodec.Encode(symbols, RansCodec.BuildModel(symbols, order1: true, alphabetBits), output),
             EntropyMethod.ContextMixing => ContextMixingCodec.Encode(symbols, alphabetBits, rowLength, output),
             EntropyMethod.RansRowClasses => RowClassCodec.Encode(symbols, BuildRowClasses(symbols, alphabetBits, rowLength), output),
+            EntropyMethod.RansOrder0Wide => RansCodec.EncodeWide(symbols, RansCodec.BuildModel(symbols, order1: false, alphabetBits), output),
+            EntropyMethod.RansRowClassesWide => RowClassCodec.Encode(symbols, BuildRowClasses(symbols, alphabetBits, rowLength), output, wide: true),
             _ => throw new ArgumentOutOfRangeException(nameof(method), method, "unknown entropy method"),
         };
     }
@@ -74,6 +76,12 @@ internal static class EntropyCoder
                 break;
             case EntropyMethod.RansRowClasses:
                 RowClassCodec.Decode(encoded, alphabetBits, rowLength, symbols);
+                break;
+            case EntropyMethod.RansOrder0Wide:
+                RansCodec.Decode(encoded, order1: false, alphabetBits, symbols, wide: true);
+                break;
+            case EntropyMethod.RansRowClassesWide:
+                RowClassCodec.Decode(encoded, alphabetBits, rowLength, symbols, wide: true);
                 break;
             default:
                 throw new ArgumentOutOfRangeException(nameof(method), method, "unknown entropy method");

@@ -14,4 +14,10 @@ internal enum EntropyMethod : byte
 
     /// <summary>Static-table rANS with K order-0 tables, each row of the stream coded with the table of its class.</summary>
     RansRowClasses = 4,
+
+    /// <summary><see cref="RansOrder0"/> with 64 interleaved states (symbol i by state i mod 64), for vector decoding.</summary>
+    RansOrder0Wide = 5,
+
+    /// <summary><see cref="RansRowClasses"/> with 64 interleaved states (symbol i by state i mod 64), for vector decoding.</summary>
+    RansRowClassesWide = 6,
 }

@@ -200,9 +200,56 @@ internal static unsafe class RansCodec
         }
     }
 
-    /// <summary>Decodes exactly <paramref name="symbols"/>.Length symbols; bad input throws <see cref="Z4AiFormatException"/>.</summary>
-    public static void Decode(ReadOnlySpan<byte> encoded, bool order1, int alphabetBits, Span<byte> symbols)
+    /// <summary>
+    /// Encodes <paramref name="symbols"/> with the order-0 <paramref name="model"/> and 64 interleaved states
+    /// (<see cref="EntropyMethod.RansOrder0Wide"/>: the same table section, then the body of <see cref="WideRans"/>).
+    /// </summary>
+    public static int EncodeWide(ReadOnlySpan<byte> symbols, RansModel model, IBufferWriter<byte> output)
     {
+        if (symbols.IsEmpty)
+        {
+            return 0;
+        }
+
+        if (model.TableCount != 1)
+        {
+            throw new ArgumentException("the wide coder takes an order-0 model", nameof(model));
+        }
+
+        int size = 1 << model.AlphabetBits;
+        EncodeEntry[] entries = ArrayPool<EncodeEntry>.Shared.Rent(size);
+        try
+        {
+            uint c = 0;
+            for (int s = 0; s < size; s++)
+            {
+                uint f = model.Freqs[s];
+                entries[s] = new EncodeEntry(f, c);
+                c += f;
+            }
+
+            ReadOnlySpan<byte> oneClass = [0];
+            return WideRans.Encode(symbols, model.TableSection, entries, model.AlphabetBits, oneClass, symbols.Length, output);
+        }
+        finally
+        {
+            ArrayPool<EncodeEntry>.Shared.Return(entries);
+        }
+    }
+
+    /// <summary>Decodes exactly <paramref name="symbols"/>.Length symbols; bad input throws <see cref="Z4AiFormatException"/>.</summary>
+    /// <param name="encoded">The payload.</param>
+    /// <param name="order1">Order 1 (one table per context) instead of order 0.</param>
+    /// <param name="alphabetBits">The alphabet bits.</param>
+    /// <param name="symbols">Receives the symbols.</param>
+    /// <param name="wide">The body has 64 interleaved states (<see cref="EntropyMethod.RansOrder0Wide"/>; order 0 only).</param>
+    public static void Decode(ReadOnlySpan<byte> encoded, bool order1, int alphabetBits, Span<byte> symbols, bool wide = false)
+    {
+        if (order1 && wide)
+        {
+            throw new ArgumentException("the wide coder is order 0 only", nameof(wide));
+        }
+
         int n = symbols.Length;
         if (n == 0)
         {
@@ -248,7 +295,15 @@ internal static unsafe class RansCodec
                 try
                 {
                     FillEntries(freqs.AsSpan(0, size), entries);
-                    DecodeOrder0(body, entries, symbols);
+                    if (wide)
+                    {
+                        ReadOnlySpan<byte> oneClass = [0];
+                        WideRans.Decode(body, entries.AsSpan(0, FrequencyTable.ProbScale), oneClass, n, symbols, WideRans.Best);
+                    }
+                    else
+                    {
+                        DecodeOrder0(body, entries, symbols);
+                    }
                 }
                 finally
                 {
@@ -387,6 +442,7 @@ internal static unsafe class RansCodec
     }
 
     // Decode entry per slot: bits 0-7 symbol, 8-19 slot minus the symbol's cumulative start, 20-31 frequency − 1.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void FillEntries(ReadOnlySpan<uint> freqs, Span<uint> entries)
     {
         int total = 0;
@@ -456,6 +512,7 @@ internal static unsafe class RansCodec
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void DecodeOrder0(ReadOnlySpan<byte> body, uint[] entries, Span<byte> symbols)
     {
         int n = symbols.Length;
@@ -631,6 +688,7 @@ internal static unsafe class RansCodec
         public static uint* Of(uint* based, uint** tableOf, nint symbol) => tableOf[symbol];
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void DecodeOrder1<TNext>(ReadOnlySpan<byte> body, uint* start, uint* based, uint** tableOf, Span<byte> symbols)
         where TNext : struct, INextTable
     {

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Buffers;
 using System.Buffers.Binary;
 using System.Numerics;
@@ -25,7 +26,11 @@ namespace Z4Ai.Entropy;
 internal static unsafe class RowClassCodec
 {
     /// <summary>Encodes <paramref name="symbols"/> with <paramref name="model"/> (fitted to these symbols) and appends the payload.</summary>
-    public static int Encode(ReadOnlySpan<byte> symbols, RowClassModel model, IBufferWriter<byte> output)
+    /// <param name="symbols">The symbols.</param>
+    /// <param name="model">The plan, fitted to these symbols.</param>
+    /// <param name="output">Receives the payload.</param>
+    /// <param name="wide">Code the body with 64 interleaved states (<see cref="EntropyMethod.RansRowClassesWide"/>).</param>
+    public static int Encode(ReadOnlySpan<byte> symbols, RowClassModel model, IBufferWriter<byte> output, bool wide = false)
     {
         int n = symbols.Length;
         if (n == 0)
@@ -56,6 +61,11 @@ internal static unsafe class RowClassCodec
                     entries[(t * size) + s] = new RansCodec.EncodeEntry(f, c);
                     c += f;
                 }
+            }
+
+            if (wide)
+            {
+                return WideRans.Encode(symbols, model.Prefix, entries, bits, model.Classes, rowLength, output);
             }
 
             uint x0 = RansCodec.Lower, x1 = RansCodec.Lower, x2 = RansCodec.Lower, x3 = RansCodec.Lower;
@@ -112,7 +122,12 @@ internal static unsafe class RowClassCodec
     /// Decodes exactly <paramref name="symbols"/>.Length symbols in rows of <paramref name="rowLength"/>; bad input
     /// throws <see cref="Z4AiFormatException"/>. Allocates at most one byte per row and 16 KiB per class (K ≤ 16).
     /// </summary>
-    public static void Decode(ReadOnlySpan<byte> encoded, int alphabetBits, int rowLength, Span<byte> symbols)
+    /// <param name="encoded">The payload.</param>
+    /// <param name="alphabetBits">The alphabet bits.</param>
+    /// <param name="rowLength">Symbols per row.</param>
+    /// <param name="symbols">Receives the symbols.</param>
+    /// <param name="wide">The body has 64 interleaved states (<see cref="EntropyMethod.RansRowClassesWide"/>).</param>
+    public static void Decode(ReadOnlySpan<byte> encoded, int alphabetBits, int rowLength, Span<byte> symbols, bool wide = false)
     {
         int n = symbols.Length;
         if (n == 0)
@@ -159,7 +174,14 @@ internal static unsafe class RowClassCodec
                 ThrowHelper.CorruptFrame($"row-class rANS stream has {body.Length} bytes after its tables, fewer than the {RansCodec.Lanes * 4} state bytes");
             }
 
-            DecodeBody(body, entries, classes, rowLength, symbols);
+            if (wide)
+            {
+                WideRans.Decode(body, entries.AsSpan(0, k * FrequencyTable.ProbScale), classes.AsSpan(0, rows), rowLength, symbols, WideRans.Best);
+            }
+            else
+            {
+                DecodeBody(body, entries, classes, rowLength, symbols);
+            }
         }
         finally
         {
@@ -230,6 +252,7 @@ internal static unsafe class RowClassCodec
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void DecodeBody(ReadOnlySpan<byte> body, uint[] entries, byte[] classes, int rowLength, Span<byte> symbols)
     {
         int n = symbols.Length;

@@ -143,7 +143,7 @@ internal static partial class BytePlanes
     }
 
     // 2-byte elements: one zip of planes 0 and 1 gives the block's 2 vectors of elements.
-    [MethodImpl(MethodImplOptions.NoInlining)]
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     private static void Merge2Vector256(ref byte src, ref byte dst, nuint n, nuint done)
     {
         nuint w = (nuint)Vector256<byte>.Count;
@@ -159,7 +159,7 @@ internal static partial class BytePlanes
     }
 
     // 4-byte elements: zip planes (0,1) and (2,3) into 16-bit halves, then zip the halves into whole elements.
-    [MethodImpl(MethodImplOptions.NoInlining)]
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     private static void Merge4Vector256(ref byte src, ref byte dst, nuint n, nuint done)
     {
         nuint w = (nuint)Vector256<byte>.Count;
@@ -182,7 +182,7 @@ internal static partial class BytePlanes
     }
 
     // 8-byte elements: three rounds of zip (8->16, 16->32, 32->64), the mirror image of the split.
-    [MethodImpl(MethodImplOptions.NoInlining)]
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     private static void Merge8Vector256(ref byte src, ref byte dst, nuint n, nuint done)
     {
         nuint w = (nuint)Vector256<byte>.Count;

@@ -126,7 +126,7 @@ internal static partial class FloatFields
         }
     }
 
-    [MethodImpl(MethodImplOptions.NoInlining)]
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     private static void MergeBf16Vector256(ref byte exp, ref byte planes, ref byte dst, nuint done)
     {
         nuint w = (nuint)Vector256<byte>.Count;
@@ -143,7 +143,7 @@ internal static partial class FloatFields
 
     // u = plane 0 | plane 1 << 8 puts mantissa bits 8-9 at bits 8-9 and the sign at bit 10; t = exponent << 8:
     //   element = u & 0x03FF | (u & 0x0400) << 5 | (t & 0x1F00) << 2   (the masks drop the bits F16 cannot hold)
-    [MethodImpl(MethodImplOptions.NoInlining)]
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     private static void MergeF16Vector256(ref byte exp, ref byte planes, ref byte dst, nuint n, nuint done)
     {
         nuint w = (nuint)Vector256<byte>.Count;
@@ -166,7 +166,7 @@ internal static partial class FloatFields
     }
 
     // F32: high halves from the BF16-shaped plane 2 and the exponents, low halves from planes 0 and 1, then zip.
-    [MethodImpl(MethodImplOptions.NoInlining)]
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     private static void MergeF32Vector256(ref byte exp, ref byte planes, ref byte dst, nuint n, nuint done)
     {
         nuint w = (nuint)Vector256<byte>.Count;

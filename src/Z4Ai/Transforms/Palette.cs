@@ -238,6 +238,7 @@ internal static partial class Palette
         return true;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Expand<TE>(
         in PaletteParameters p, ReadOnlySpan<byte> groupTable, ReadOnlySpan<byte> codebook, ReadOnlySpan<byte> indices, Span<byte> raw)
         where TE : struct, IElementAccess
@@ -245,6 +246,12 @@ internal static partial class Palette
         var unpacker = new IndexUnpacker(indices, p.IndexBits, p.ElementCount, stackalloc uint[Elements.BlockLength]);
         if (p.Layout == PaletteLayout.Global)
         {
+            if (p.IndexBits == 8)
+            {
+                ExpandCodebook<TE>(unpacker.TakeBytes(p.ElementCount), codebook, raw, 0);
+                return;
+            }
+
             uint entries = (uint)p.CodebookEntries;
             for (int i = 0; i < p.ElementCount; i++)
             {
@@ -311,6 +318,7 @@ internal static partial class Palette
     }
 
     /// <summary>One affine group's elements from byte-wide indices.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void ExpandAffine<TE>(ReadOnlySpan<byte> indices, AffineProducts affine, Span<byte> destination, int start)
         where TE : struct, IElementAccess
     {
@@ -322,11 +330,19 @@ internal static partial class Palette
     }
 
     /// <summary>One codebook group's elements from byte-wide indices.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void ExpandCodebook<TE>(ReadOnlySpan<byte> indices, ReadOnlySpan<byte> codebook, Span<byte> destination, int start)
         where TE : struct, IElementAccess
     {
+        int entries = codebook.Length / TE.Size;
+        int j = 0;
+        if (CodebookLookup.Applies(TE.Size, entries) && indices.Length >= 2 * CodebookLookup.MaxEntries)
+        {
+            j = CodebookLookup.Expand(indices, codebook, entries, TE.Size, destination, CodebookLookup.Best);
+        }
+
         ref byte target = ref MemoryMarshal.GetReference(destination);
-        for (int j = 0; j < indices.Length; j++)
+        for (; j < indices.Length; j++)
         {
             TE.Store(ref Unsafe.Add(ref target, (nint)j * TE.Size), CodebookEntry<TE>(codebook, indices[j], start + j));
         }
@@ -346,7 +362,7 @@ internal static partial class Palette
 
     [DoesNotReturn]
     private static void ThrowIndex(uint index, int element, int entries) =>
-        ThrowHelper.CorruptFrame($"palette index {index} at element {element} is not below its group's {entries} entries");
+        ThrowHelper.CorruptFrame($"palette index {index} at element {element} is not below the {entries} entries of its codebook");
 
     [DoesNotReturn]
     private static void ThrowAffine(int start, int element) =>

@@ -213,6 +213,59 @@ public class SparseBlockDeltaTests
     }
 
     [Test]
+    public void EncodeDecode_LongStreams_SetTheWideFlagAndRestoreEveryByte()
+    {
+        // 2^19 BF16 elements over a few exponents, a third changed, steps whose size depends on the exponent: a 65,536-byte
+        // bitmap (wide) and step tokens merged over a few classes; clearing either flag makes the bytes undecodable,
+        // never wrong.
+        var random = new Random(21);
+        int elements = 1 << 19;
+        byte[] reference = new byte[elements * 2];
+        for (int i = 0; i < elements; i++)
+        {
+            reference[(2 * i) + 1] = (byte)(0x3A + random.Next(4));
+            reference[2 * i] = (byte)random.Next(256);
+        }
+
+        byte[] current = (byte[])reference.Clone();
+        for (int i = 0; i < elements; i++)
+        {
+            if (random.Next(3) == 0)
+            {
+                current[2 * i] ^= (byte)random.Next(1, 1 << (reference[(2 * i) + 1] - 0x37));
+            }
+        }
+
+        byte[] payload = EncodeDirect(current, reference, 2, true, out int changes);
+        int flagsAt = Z4Ai.Internal.VarInt.GetLength((ulong)changes) + 1;
+        Assert.That(payload[flagsAt] & SparseBlockDelta.WideFlag, Is.EqualTo(SparseBlockDelta.WideFlag));
+        Assert.That(payload[flagsAt] & SparseBlockDelta.MergedStepsFlag, Is.EqualTo(SparseBlockDelta.MergedStepsFlag), "many changes in few classes");
+        byte[] target = (byte[])reference.Clone();
+        SparseBlockDelta.Decode(payload, target, 2, true, 0);
+        Assert.That(target, Is.EqualTo(current));
+
+        foreach (byte bit in new[] { SparseBlockDelta.WideFlag, SparseBlockDelta.MergedStepsFlag })
+        {
+            byte[] cleared = (byte[])payload.Clone();
+            cleared[flagsAt] &= unchecked((byte)~bit);
+            Assert.Throws<Z4AiFormatException>(() => SparseBlockDelta.Decode(cleared, (byte[])reference.Clone(), 2, true, 0), $"flag {bit} cleared");
+        }
+
+        payload[flagsAt] |= 16;
+        var ex = Assert.Throws<Z4AiFormatException>(() => SparseBlockDelta.Decode(payload, (byte[])reference.Clone(), 2, true, 0));
+        Assert.That(ex!.Detail, Does.Contain("bits 0 to 3 only"));
+    }
+
+    [Test]
+    public void Encode_OnlyShortStreams_LeavesTheWideFlagsClear()
+    {
+        byte[] reference = DeltaTestData.GaussianBf16(1 << 16, 0.02f, seed: 22);
+        byte[] current = DeltaTestData.StepBf16(reference, 0.3, seed: 23);
+        byte[] payload = EncodeDirect(current, reference, 2, true, out int changes);
+        Assert.That(payload[Z4Ai.Internal.VarInt.GetLength((ulong)changes) + 1] & (SparseBlockDelta.WideFlag | SparseBlockDelta.MergedStepsFlag), Is.Zero);
+    }
+
+    [Test]
     public void Encode_RoomSmallerThanThePayload_ReturnsMinusOne()
     {
         byte[] reference = DeltaTestData.GaussianBf16(4096, 0.02f, seed: 12);
@@ -635,7 +688,7 @@ public class SparseBlockDeltaTests
     }
 
     [TestCase(9, 0)]
-    [TestCase(0, 4)]
+    [TestCase(0, 16)]
     [TestCase(0, 128)]
     [TestCase(255, 255)]
     public void Decompress_BadClassShiftOrFlags_ThrowsCorruptFrame(int shift, int flags)

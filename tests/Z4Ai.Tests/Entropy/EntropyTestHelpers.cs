@@ -5,7 +5,7 @@ namespace Z4Ai.Tests.Entropy;
 
 internal static class EntropyTestHelpers
 {
-    public static readonly EntropyMethod[] AllMethods = [EntropyMethod.RansOrder0, EntropyMethod.RansOrder1, EntropyMethod.ContextMixing];
+    public static readonly EntropyMethod[] AllMethods = [EntropyMethod.RansOrder0, EntropyMethod.RansOrder1, EntropyMethod.ContextMixing, EntropyMethod.RansOrder0Wide];
 
     // Test methods are public and EntropyMethod is internal, so test cases carry the method's file-format value.
     public static readonly int[] AllMethodIds = [.. AllMethods.Select(m => (int)m)];

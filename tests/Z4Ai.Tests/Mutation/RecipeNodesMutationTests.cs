@@ -96,6 +96,8 @@ public class RecipeNodesMutationTests
         Assert.That(ReadEntropy([4, 4, 1], 100), Is.EqualTo((EntropyMethod.RansRowClasses, 4, 1, 3)));
         Assert.That(ReadEntropy([4, 8, 100], 100), Is.EqualTo((EntropyMethod.RansRowClasses, 8, 100, 3)));
         Assert.That(ReadEntropy([1, 8], EntropyCoder.MaxSymbols), Is.EqualTo((EntropyMethod.RansOrder0, 8, 0, 2)));
+        Assert.That(ReadEntropy([5, 8, 100], 100), Is.EqualTo((EntropyMethod.RansOrder0Wide, 8, 0, 2)), "the wide order-0 node has no row length");
+        Assert.That(ReadEntropy([6, 8, 100], 100), Is.EqualTo((EntropyMethod.RansRowClassesWide, 8, 100, 3)));
     }
 
     private static (EntropyMethod, int, int, int) ReadEntropy(byte[] bytes, int symbols)
@@ -106,7 +108,8 @@ public class RecipeNodesMutationTests
     }
 
     [TestCase(new byte[] { 9, 1, 0, 8 }, 100, "entropy node has method 0 and 8 alphabet bits", 2)]
-    [TestCase(new byte[] { 9, 1, 5, 8 }, 100, "entropy node has method 5 and 8 alphabet bits", 2)]
+    [TestCase(new byte[] { 9, 1, 7, 8 }, 100, "entropy node has method 7 and 8 alphabet bits", 2)]
+    [TestCase(new byte[] { 9, 1, 6, 8, 0 }, 100, "row-class entropy node has row length 0", 4)]
     [TestCase(new byte[] { 9, 1, 4, 8, 0 }, 100, "row-class entropy node has row length 0", 4)]
     [TestCase(new byte[] { 9, 1, 4, 8, 101 }, 100, "length 101 exceeds the allowed 100", 4)]
     [TestCase(new byte[] { 9, 1, 1, 0 }, 100, "entropy node has method 1 and 0 alphabet bits", 2)]

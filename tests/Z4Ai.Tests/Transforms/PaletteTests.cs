@@ -218,6 +218,34 @@ public class PaletteTests
         RoundTrip(raw, DType.F32, aligned);
     }
 
+    [TestCase(DType.F16)]
+    [TestCase(DType.BF16)]
+    [TestCase(DType.F32)]
+    public void Decode_GlobalByteIndices_ShuffleLookupRestoresAndNamesTheFirstBadElement(DType dtype)
+    {
+        // A few distinct values over an awkward length: the shuffle lookup covers the whole blocks, the scalar loop the rest.
+        int size = dtype.ElementSize();
+        byte[] raw = new byte[1003 * size];
+        var random = new Random(4);
+        for (int i = 0; i < 1003; i++)
+        {
+            int v = random.Next(6);
+            raw[i * size] = (byte)(v * 3);
+            raw[(i * size) + size - 1] |= (byte)(v << 2);
+        }
+
+        Assert.That(Palette.TryPlan(raw, dtype, [], out PalettePlan? plan, byteAlignedIndices: true), Is.True);
+        Assert.That(plan!.Parameters.Layout, Is.EqualTo(PaletteLayout.Global));
+        Assert.That(plan.Parameters.IndexBits, Is.EqualTo(8));
+        byte[] frame = RoundTrip(raw, dtype, plan);
+
+        // Indices are the frame's last bytes, one per element: element 700 (inside a vector block) points past the codebook.
+        byte[] damaged = (byte[])frame.Clone();
+        damaged[damaged.Length - 1003 + 700] = 200;
+        var ex = Assert.Throws<Z4AiFormatException>(() => Palette.Decode(damaged, dtype, new byte[raw.Length]));
+        Assert.That(ex!.Detail, Does.Contain("palette index 200 at element 700 is not below"));
+    }
+
     [Test]
     public void TryPlan_RowScaledCodesRoundedTwice_UsesF32Scales()
     {
