@@ -7,8 +7,9 @@ namespace Z4Ai.Benchmarks.Codecs;
 /// <summary>
 /// <c>row-class-probe</c>: decode speed of one entropy stream, a palette index stream of zigzagged steps in rows of
 /// 128 whose spread changes from row to row (what a delta's Subtract chunk codes), coded with row classes at
-/// K &lt;= 16, 8, 4 and 2 and with order-0 and order-1 rANS. Single thread; the variants take turns, round after
-/// round, so a busy machine slows them alike; the first two rounds are warm-up.
+/// K &lt;= 16, 8, 4 and 2, with order-0 and order-1 rANS, and with 64 states (entropy methods 5 and 6; order 0 also
+/// through the grouped scalar decoder and the one-symbol oracle). Single thread; the variants take turns, round after round,
+/// so a busy machine slows them alike; the first two rounds are warm-up.
 /// </summary>
 internal static class RowClassProbe
 {
@@ -20,21 +21,34 @@ internal static class RowClassProbe
     public static int Run(string[] args)
     {
         byte[] stream = StepIndices(new Random(3));
-        var variants = new List<(string Name, byte[] Encoded, EntropyMethod Method)>();
+        var variants = new List<(string Name, byte[] Encoded, Action<byte[], byte[]> Decode)>();
         foreach (int k in new[] { 16, 8, 4, 2 })
         {
-            var writer = new ArrayBufferWriter<byte>();
             RowClassModel model = RowClassModel.Build(stream, 8, RowLength, k)
                 ?? throw new InvalidOperationException("the probe stream has too few rows for row classes");
-            RowClassCodec.Encode(stream, model, writer);
-            variants.Add(($"row classes, K <= {k} (fitted {model.ClassCount})", writer.WrittenSpan.ToArray(), EntropyMethod.RansRowClasses));
+            foreach (bool wide in new[] { false, true })
+            {
+                var writer = new ArrayBufferWriter<byte>();
+                RowClassCodec.Encode(stream, model, writer, wide);
+                EntropyMethod method = wide ? EntropyMethod.RansRowClassesWide : EntropyMethod.RansRowClasses;
+                string states = wide ? $", 64 states ({WideRans.Best})" : string.Empty;
+                variants.Add(($"row classes, K <= {k} (fitted {model.ClassCount}){states}", writer.WrittenSpan.ToArray(), Using(method)));
+            }
         }
 
-        foreach (EntropyMethod method in new[] { EntropyMethod.RansOrder0, EntropyMethod.RansOrder1 })
+        foreach (EntropyMethod method in new[] { EntropyMethod.RansOrder0, EntropyMethod.RansOrder1, EntropyMethod.RansOrder0Wide })
         {
             var writer = new ArrayBufferWriter<byte>();
             EntropyCoder.Encode(stream, method, 8, 0, writer);
-            variants.Add((method.ToString(), writer.WrittenSpan.ToArray(), method));
+            string name = method == EntropyMethod.RansOrder0Wide ? $"{method} ({WideRans.Best})" : method.ToString();
+            variants.Add((name, writer.WrittenSpan.ToArray(), Using(method)));
+            if (method == EntropyMethod.RansOrder0Wide)
+            {
+                foreach (WideRans.Path path in WideRans.Available().Where(p => p != WideRans.Best))
+                {
+                    variants.Add(($"{method} ({path})", writer.WrittenSpan.ToArray(), (e, d) => DecodeWide(e, d, path)));
+                }
+            }
         }
 
         byte[] decoded = new byte[Symbols];
@@ -46,7 +60,7 @@ internal static class RowClassProbe
                 var sw = Stopwatch.StartNew();
                 for (int r = 0; r < DecodesPerRound; r++)
                 {
-                    EntropyCoder.Decode(variants[v].Encoded, variants[v].Method, 8, RowLength, decoded);
+                    variants[v].Decode(variants[v].Encoded, decoded);
                 }
 
                 if (round >= 2)
@@ -72,6 +86,20 @@ internal static class RowClassProbe
         }
 
         return 0;
+    }
+
+    private static Action<byte[], byte[]> Using(EntropyMethod method) =>
+        (encoded, decoded) => EntropyCoder.Decode(encoded, method, 8, RowLength, decoded);
+
+    // A method-5 payload decoded on a given path: its one frequency table, then the 64-state body.
+    private static void DecodeWide(byte[] encoded, byte[] decoded, WideRans.Path path)
+    {
+        var reader = new BitReader(encoded);
+        uint[] freqs = new uint[256];
+        FrequencyTable.Read(ref reader, 8, freqs);
+        uint[] entries = new uint[FrequencyTable.ProbScale];
+        RansCodec.FillEntries(freqs, entries);
+        WideRans.Decode(encoded.AsSpan(reader.BytesConsumed), entries, [0], decoded.Length, decoded, path);
     }
 
     // Zigzagged integer steps, each row with a spread drawn from 16 levels (the structure row classes exist for).

@@ -26,9 +26,10 @@ public class EntropyCoderBenchmarks
         RansOrder0 = EntropyMethod.RansOrder0,
         RansOrder1 = EntropyMethod.RansOrder1,
         ContextMixing = EntropyMethod.ContextMixing,
+        RansOrder0Wide = EntropyMethod.RansOrder0Wide,
     }
 
-    [Params(Coder.RansOrder0, Coder.RansOrder1, Coder.ContextMixing)]
+    [Params(Coder.RansOrder0, Coder.RansOrder1, Coder.ContextMixing, Coder.RansOrder0Wide)]
     public Coder Method { get; set; }
 
     private EntropyMethod Chosen => (EntropyMethod)Method;

@@ -323,17 +323,25 @@ internal static unsafe class RansCodec
     /// Returns the bytes written.
     /// </summary>
     internal static int WritePayload(
-        ReadOnlySpan<byte> prefix, uint x0, uint x1, uint x2, uint x3, ReadOnlySpan<ushort> written, IBufferWriter<byte> output)
+        ReadOnlySpan<byte> prefix, uint x0, uint x1, uint x2, uint x3, ReadOnlySpan<ushort> written, IBufferWriter<byte> output) =>
+        WritePayload(prefix, [x0, x1, x2, x3], written, output);
+
+    /// <summary>
+    /// Appends <paramref name="prefix"/>, the final <paramref name="states"/> as u32 little-endian (state 0 first) and
+    /// the words as u16 little-endian; returns the bytes written. Shared by the four- and 64-state coders.
+    /// </summary>
+    internal static int WritePayload(ReadOnlySpan<byte> prefix, ReadOnlySpan<uint> states, ReadOnlySpan<ushort> written, IBufferWriter<byte> output)
     {
-        int total = prefix.Length + (Lanes * 4) + (written.Length * 2);
+        int total = prefix.Length + (states.Length * 4) + (written.Length * 2);
         Span<byte> dst = output.GetSpan(total);
         prefix.CopyTo(dst);
         int at = prefix.Length;
-        BinaryPrimitives.WriteUInt32LittleEndian(dst[at..], x0);
-        BinaryPrimitives.WriteUInt32LittleEndian(dst[(at + 4)..], x1);
-        BinaryPrimitives.WriteUInt32LittleEndian(dst[(at + 8)..], x2);
-        BinaryPrimitives.WriteUInt32LittleEndian(dst[(at + 12)..], x3);
-        at += Lanes * 4;
+        foreach (uint state in states)
+        {
+            BinaryPrimitives.WriteUInt32LittleEndian(dst[at..], state);
+            at += 4;
+        }
+
         if (BitConverter.IsLittleEndian)
         {
             MemoryMarshal.AsBytes(written).CopyTo(dst[at..]);

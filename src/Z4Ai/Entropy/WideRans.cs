@@ -1,8 +1,6 @@
 using System.Buffers;
-using System.Buffers.Binary;
 using System.Numerics;
 using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 using Z4Ai.Internal;
@@ -37,12 +35,29 @@ internal static unsafe class WideRans
     /// <summary>The decoders, so tests can pin each against the scalar oracle.</summary>
     internal enum Path
     {
+        /// <summary>One symbol at a time with every check: the oracle.</summary>
+        Oracle,
+
+        /// <summary>Groups of four states, branch-free, as the four-state decoders: machines without AVX-512.</summary>
         Scalar,
+
+        /// <summary>Four 16-lane vectors per round.</summary>
         Avx512,
     }
 
     /// <summary>The fastest decoder this machine runs.</summary>
     internal static Path Best => Avx512F.IsSupported && Avx2.IsSupported && BitConverter.IsLittleEndian ? Path.Avx512 : Path.Scalar;
+
+    /// <summary>Every decoder this machine runs, the oracle first (for tests and benchmarks).</summary>
+    internal static IEnumerable<Path> Available()
+    {
+        yield return Path.Oracle;
+        yield return Path.Scalar;
+        if (Best == Path.Avx512)
+        {
+            yield return Path.Avx512;
+        }
+    }
 
     /// <summary>
     /// Appends <paramref name="prefix"/> (the method's table section) and the body coding <paramref name="symbols"/>
@@ -126,7 +141,7 @@ internal static unsafe class WideRans
                 wordCount = (int)(first + words.Length - w);
             }
 
-            return WritePayload(prefix, states, words.AsSpan(words.Length - wordCount), output);
+            return RansCodec.WritePayload(prefix, states, words.AsSpan(words.Length - wordCount), output);
         }
         finally
         {
@@ -218,9 +233,12 @@ internal static unsafe class WideRans
 
             byte* p = src + StateBytes;
             byte* end = src + body.Length;
-            int done = path == Path.Avx512 && Avx512F.IsSupported && Avx2.IsSupported && BitConverter.IsLittleEndian
-                ? DecodeAvx512(ref p, end, x, table, layout, dst, n)
-                : 0;
+            int done = path switch
+            {
+                Path.Avx512 when Avx512F.IsSupported && Avx2.IsSupported && BitConverter.IsLittleEndian => DecodeAvx512(ref p, end, x, table, layout, dst, n),
+                Path.Scalar or Path.Avx512 => DecodeGroups(ref p, end, x, table, layout, dst, n),
+                _ => 0,
+            };
             DecodeScalar(ref p, end, x, table, layout, dst, done, n);
             for (int k = 0; k < Lanes; k++)
             {
@@ -237,7 +255,7 @@ internal static unsafe class WideRans
         }
     }
 
-    /// <summary>The oracle and the fallback: symbols <paramref name="from"/> to <paramref name="n"/>, one at a time.</summary>
+    /// <summary>The oracle and the tail: symbols <paramref name="from"/> to <paramref name="n"/>, one at a time, every read checked.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void DecodeScalar(ref byte* p, byte* end, uint* x, uint* table, Layout layout, byte* dst, int from, int n)
     {
@@ -260,6 +278,70 @@ internal static unsafe class WideRans
 
             dst[i] = RansCodec.StepChecked(rowTable, ref x[i & (Lanes - 1)], ref p, end);
         }
+    }
+
+    /// <summary>
+    /// Whole rounds of 64 symbols as sixteen groups of four states with the branch-free refill of the four-state
+    /// decoders (within a round the states take their words in order, so a group of four consecutive states reads as
+    /// the four states of <see cref="RansCodec"/> do), while the words a round could read are in the body; a round
+    /// across rows goes through the checked loop. Returns the symbols decoded.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static int DecodeGroups(ref byte* p, byte* end, uint* x, uint* table, Layout layout, byte* dst, int n)
+    {
+        int rounds = n / Lanes;
+        int row = layout.RowOf(0);
+        long rowEnd = layout.End(row);
+        uint* t = table + ((nint)layout.Table(row) << FrequencyTable.ProbBits);
+        byte* at = p;
+        int r = 0;
+
+        // A round reads at most 64 words, each group's window 8 bytes from its start.
+        for (; r < rounds && end - at >= (2 * Lanes) + 8; r++)
+        {
+            int i = r * Lanes;
+            while (i >= rowEnd)
+            {
+                row++;
+                rowEnd = layout.End(row);
+                t = table + ((nint)layout.Table(row) << FrequencyTable.ProbBits);
+            }
+
+            if (i + Lanes > rowEnd)
+            {
+                DecodeScalar(ref at, end, x, table, layout, dst, i, i + Lanes);
+                continue;
+            }
+
+            byte* o = dst + i;
+            for (int g = 0; g < Lanes; g += 4)
+            {
+                uint x0 = x[g], x1 = x[g + 1], x2 = x[g + 2], x3 = x[g + 3];
+                ulong window = RansCodec.ReadWindow(at);
+                uint e0 = t[x0 & RansCodec.SlotMask];
+                uint e1 = t[x1 & RansCodec.SlotMask];
+                uint e2 = t[x2 & RansCodec.SlotMask];
+                uint e3 = t[x3 & RansCodec.SlotMask];
+                o[g] = (byte)e0;
+                o[g + 1] = (byte)e1;
+                o[g + 2] = (byte)e2;
+                o[g + 3] = (byte)e3;
+                x0 = (((e0 >> 20) + 1) * (x0 >> FrequencyTable.ProbBits)) + ((e0 >> 8) & RansCodec.SlotMask);
+                x1 = (((e1 >> 20) + 1) * (x1 >> FrequencyTable.ProbBits)) + ((e1 >> 8) & RansCodec.SlotMask);
+                x2 = (((e2 >> 20) + 1) * (x2 >> FrequencyTable.ProbBits)) + ((e2 >> 8) & RansCodec.SlotMask);
+                x3 = (((e3 >> 20) + 1) * (x3 >> FrequencyTable.ProbBits)) + ((e3 >> 8) & RansCodec.SlotMask);
+                uint r0 = RansCodec.Refill(x0), r1 = RansCodec.Refill(x1), r2 = RansCodec.Refill(x2), r3 = RansCodec.Refill(x3);
+                uint k1 = r0, k2 = r0 + r1, k3 = k2 + r2;
+                x[g] = (x0 << (int)(r0 << 4)) | ((uint)(ushort)window & (0u - r0));
+                x[g + 1] = (x1 << (int)(r1 << 4)) | ((uint)(ushort)(window >> (int)(k1 << 4)) & (0u - r1));
+                x[g + 2] = (x2 << (int)(r2 << 4)) | ((uint)(ushort)(window >> (int)(k2 << 4)) & (0u - r2));
+                x[g + 3] = (x3 << (int)(r3 << 4)) | ((uint)(ushort)(window >> (int)(k3 << 4)) & (0u - r3));
+                at += (k3 + r3) << 1;
+            }
+        }
+
+        p = at;
+        return r * Lanes;
     }
 
     /// <summary>
@@ -322,35 +404,6 @@ internal static unsafe class WideRans
         Vector512<uint> words = Avx512F.ConvertToVector512UInt32(Vector256.Load((ushort*)at));
         at += 2 * BitOperations.PopCount((uint)needs.ExtractMostSignificantBits());
         return Vector512.ConditionalSelect(needs, (state << 16) | Avx512F.Expand(Vector512<uint>.Zero, needs, words), state);
-    }
-
-    private static int WritePayload(ReadOnlySpan<byte> prefix, ReadOnlySpan<uint> states, ReadOnlySpan<ushort> written, IBufferWriter<byte> output)
-    {
-        int total = prefix.Length + StateBytes + (written.Length * 2);
-        Span<byte> dst = output.GetSpan(total);
-        prefix.CopyTo(dst);
-        int at = prefix.Length;
-        foreach (uint state in states)
-        {
-            BinaryPrimitives.WriteUInt32LittleEndian(dst[at..], state);
-            at += 4;
-        }
-
-        if (BitConverter.IsLittleEndian)
-        {
-            MemoryMarshal.AsBytes(written).CopyTo(dst[at..]);
-        }
-        else
-        {
-            foreach (ushort word in written)
-            {
-                BinaryPrimitives.WriteUInt16LittleEndian(dst[at..], word);
-                at += 2;
-            }
-        }
-
-        output.Advance(total);
-        return total;
     }
 
     /// <summary>

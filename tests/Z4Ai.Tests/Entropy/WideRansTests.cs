@@ -8,7 +8,8 @@ using Z4Ai.Entropy;
 namespace Z4Ai.Tests.Entropy;
 
 /// <summary>
-/// The 64-state rANS body (entropy methods 5 and 6): the vector decoder against the scalar oracle at awkward lengths
+/// The 64-state rANS body (entropy methods 5 and 6): the vector and grouped scalar decoders against the one-symbol
+/// oracle at awkward lengths
 /// and row layouts, round trips through the entropy layer, committed golden payloads, hostile payloads that may only
 /// raise <see cref="Z4AiFormatException"/>, and where the encoder chooses it.
 /// </summary>
@@ -18,14 +19,7 @@ public class WideRansTests
 
     private static readonly int[] RowLengths = [1, 3, 16, 17, 63, 64, 100, 1000];
 
-    private static IEnumerable<WideRans.Path> Paths()
-    {
-        yield return WideRans.Path.Scalar;
-        if (WideRans.Best != WideRans.Path.Scalar)
-        {
-            yield return WideRans.Best;
-        }
-    }
+    private static IEnumerable<WideRans.Path> Paths() => WideRans.Available();
 
     /// <summary>Encodes with the body coder alone (no table section) and one table per class of rows.</summary>
     private static (byte[] Body, uint[] Entries) EncodeBody(byte[] symbols, uint[] freqs, int bits, byte[] classes, int rowLength)
