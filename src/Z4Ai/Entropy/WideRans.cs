@@ -597,19 +597,7 @@ internal static unsafe class WideRans
         private Vector256<uint> Cross8(int start)
         {
             Span<uint> lanes = stackalloc uint[8];
-            for (int l = 0; l < 8; l++)
-            {
-                while (start + l >= _rowEnd)
-                {
-                    _row++;
-                    _rowEnd = _layout.End(_row);
-                }
-
-                lanes[l] = (uint)_layout.Table(_row) << FrequencyTable.ProbBits;
-            }
-
-            _baseScalar = (uint)_layout.Table(_row) << FrequencyTable.ProbBits;
-            _base = Vector512.Create(_baseScalar);
+            FillLanes(start, lanes);
             return Vector256.Create<uint>(lanes);
         }
 
@@ -617,7 +605,14 @@ internal static unsafe class WideRans
         private Vector512<uint> Cross(int start)
         {
             Span<uint> lanes = stackalloc uint[VectorLanes];
-            for (int l = 0; l < VectorLanes; l++)
+            FillLanes(start, lanes);
+            return Vector512.Create<uint>(lanes);
+        }
+
+        // Each lane's table offset, walking the rows forwards; the last lane's row is the current one from here on.
+        private void FillLanes(int start, Span<uint> lanes)
+        {
+            for (int l = 0; l < lanes.Length; l++)
             {
                 while (start + l >= _rowEnd)
                 {
@@ -628,10 +623,8 @@ internal static unsafe class WideRans
                 lanes[l] = (uint)_layout.Table(_row) << FrequencyTable.ProbBits;
             }
 
-            // The last lane's row is the current one from here on.
             _baseScalar = (uint)_layout.Table(_row) << FrequencyTable.ProbBits;
             _base = Vector512.Create(_baseScalar);
-            return Vector512.Create<uint>(lanes);
         }
     }
 }
