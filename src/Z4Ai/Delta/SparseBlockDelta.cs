@@ -58,7 +58,7 @@ internal static class SparseBlockDelta
     public const int MaxMergedClasses = 32;
 
     /// <summary>The fewest symbols of a wide stream under <see cref="WideFlag"/>: there the 240 bytes of extra states
-    /// are about 1% of a stream of two-bit tokens, and less as the tokens carry more.</summary>
+    /// are under 1.5% of a stream of two-bit tokens (16 KiB), and less as the tokens carry more.</summary>
     public const int WideMinimumSymbols = 64 * 1024;
 
     /// <summary>Tokens are bytes: 3 + 4 per bit length from 3 to 64, so at most 251 are used.</summary>

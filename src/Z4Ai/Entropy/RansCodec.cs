@@ -549,31 +549,7 @@ internal static unsafe class RansCodec
 
                 for (int limit = j + safe; j < limit; j++)
                 {
-                    ulong window = ReadWindow(p);
-                    uint e0 = table[x0 & SlotMask];
-                    uint e1 = table[x1 & SlotMask];
-                    uint e2 = table[x2 & SlotMask];
-                    uint e3 = table[x3 & SlotMask];
-                    o0[j] = (byte)e0;
-                    o1[j] = (byte)e1;
-                    o2[j] = (byte)e2;
-                    o3[j] = (byte)e3;
-                    x0 = (((e0 >> 20) + 1) * (x0 >> FrequencyTable.ProbBits)) + ((e0 >> 8) & SlotMask);
-                    x1 = (((e1 >> 20) + 1) * (x1 >> FrequencyTable.ProbBits)) + ((e1 >> 8) & SlotMask);
-                    x2 = (((e2 >> 20) + 1) * (x2 >> FrequencyTable.ProbBits)) + ((e2 >> 8) & SlotMask);
-                    x3 = (((e3 >> 20) + 1) * (x3 >> FrequencyTable.ProbBits)) + ((e3 >> 8) & SlotMask);
-
-                    // Branch-free refill (arithmetic, because the JIT turns conditionals into branches here):
-                    // whether a state needs a word is data dependent and unpredictable. The next four words are
-                    // loaded at once before the states are known, and each state takes the word at its rank among
-                    // the states that refill, so no load waits on the states before it.
-                    uint r0 = Refill(x0), r1 = Refill(x1), r2 = Refill(x2), r3 = Refill(x3);
-                    uint k1 = r0, k2 = r0 + r1, k3 = k2 + r2;
-                    x0 = (x0 << (int)(r0 << 4)) | ((uint)(ushort)window & (0u - r0));
-                    x1 = (x1 << (int)(r1 << 4)) | ((uint)(ushort)(window >> (int)(k1 << 4)) & (0u - r1));
-                    x2 = (x2 << (int)(r2 << 4)) | ((uint)(ushort)(window >> (int)(k2 << 4)) & (0u - r2));
-                    x3 = (x3 << (int)(r3 << 4)) | ((uint)(ushort)(window >> (int)(k3 << 4)) & (0u - r3));
-                    p += (k3 + r3) << 1;
+                    p += StepFour(table, ref x0, ref x1, ref x2, ref x3, ReadWindow(p), o0 + j, o1 + j, o2 + j, o3 + j);
                 }
             }
 
@@ -789,6 +765,40 @@ internal static unsafe class RansCodec
     // 1 when the state has dropped below 2^16 and needs a word, else 0, without a branch.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static uint Refill(uint state) => (uint)(((ulong)state - Lower) >> 63);
+
+    /// <summary>
+    /// One decode step of four states on one table, with the branch-free refill from <paramref name="window"/> (the
+    /// next four words): writes the four symbols and returns the bytes of words taken. Shared by every decoder that
+    /// steps four states in lockstep on the same table.
+    /// </summary>
+    /// <remarks>Branch-free (arithmetic, because the JIT turns conditionals into branches here): whether a state needs a
+    /// word is data dependent and unpredictable. The next four words are loaded at once before the states are known,
+    /// and each state takes the word at its rank among the states that refill, so no load waits on the states before
+    /// it.</remarks>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static uint StepFour(
+        uint* table, ref uint x0, ref uint x1, ref uint x2, ref uint x3, ulong window, byte* out0, byte* out1, byte* out2, byte* out3)
+    {
+        uint e0 = table[x0 & SlotMask];
+        uint e1 = table[x1 & SlotMask];
+        uint e2 = table[x2 & SlotMask];
+        uint e3 = table[x3 & SlotMask];
+        *out0 = (byte)e0;
+        *out1 = (byte)e1;
+        *out2 = (byte)e2;
+        *out3 = (byte)e3;
+        uint s0 = (((e0 >> 20) + 1) * (x0 >> FrequencyTable.ProbBits)) + ((e0 >> 8) & SlotMask);
+        uint s1 = (((e1 >> 20) + 1) * (x1 >> FrequencyTable.ProbBits)) + ((e1 >> 8) & SlotMask);
+        uint s2 = (((e2 >> 20) + 1) * (x2 >> FrequencyTable.ProbBits)) + ((e2 >> 8) & SlotMask);
+        uint s3 = (((e3 >> 20) + 1) * (x3 >> FrequencyTable.ProbBits)) + ((e3 >> 8) & SlotMask);
+        uint r0 = Refill(s0), r1 = Refill(s1), r2 = Refill(s2), r3 = Refill(s3);
+        uint k1 = r0, k2 = r0 + r1, k3 = k2 + r2;
+        x0 = (s0 << (int)(r0 << 4)) | ((uint)(ushort)window & (0u - r0));
+        x1 = (s1 << (int)(r1 << 4)) | ((uint)(ushort)(window >> (int)(k1 << 4)) & (0u - r1));
+        x2 = (s2 << (int)(r2 << 4)) | ((uint)(ushort)(window >> (int)(k2 << 4)) & (0u - r2));
+        x3 = (s3 << (int)(r3 << 4)) | ((uint)(ushort)(window >> (int)(k3 << 4)) & (0u - r3));
+        return (k3 + r3) << 1;
+    }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static byte StepChecked(uint* table, ref uint x, ref byte* p, byte* end)

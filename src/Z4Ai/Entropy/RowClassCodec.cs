@@ -311,29 +311,7 @@ internal static unsafe class RowClassCodec
                     for (int limit = g + safe; g < limit; g++)
                     {
                         byte* o = dst + (RansCodec.Lanes * g);
-                        ulong window = RansCodec.ReadWindow(p);
-                        uint e0 = t[x0 & RansCodec.SlotMask];
-                        uint e1 = t[x1 & RansCodec.SlotMask];
-                        uint e2 = t[x2 & RansCodec.SlotMask];
-                        uint e3 = t[x3 & RansCodec.SlotMask];
-                        o[0] = (byte)e0;
-                        o[1] = (byte)e1;
-                        o[2] = (byte)e2;
-                        o[3] = (byte)e3;
-                        x0 = (((e0 >> 20) + 1) * (x0 >> FrequencyTable.ProbBits)) + ((e0 >> 8) & RansCodec.SlotMask);
-                        x1 = (((e1 >> 20) + 1) * (x1 >> FrequencyTable.ProbBits)) + ((e1 >> 8) & RansCodec.SlotMask);
-                        x2 = (((e2 >> 20) + 1) * (x2 >> FrequencyTable.ProbBits)) + ((e2 >> 8) & RansCodec.SlotMask);
-                        x3 = (((e3 >> 20) + 1) * (x3 >> FrequencyTable.ProbBits)) + ((e3 >> 8) & RansCodec.SlotMask);
-
-                        // Branch-free refill, as in RansCodec: each state takes the word at its rank among the
-                        // states that refill.
-                        uint r0 = RansCodec.Refill(x0), r1 = RansCodec.Refill(x1), r2 = RansCodec.Refill(x2), r3 = RansCodec.Refill(x3);
-                        uint k1 = r0, k2 = r0 + r1, k3 = k2 + r2;
-                        x0 = (x0 << (int)(r0 << 4)) | ((uint)(ushort)window & (0u - r0));
-                        x1 = (x1 << (int)(r1 << 4)) | ((uint)(ushort)(window >> (int)(k1 << 4)) & (0u - r1));
-                        x2 = (x2 << (int)(r2 << 4)) | ((uint)(ushort)(window >> (int)(k2 << 4)) & (0u - r2));
-                        x3 = (x3 << (int)(r3 << 4)) | ((uint)(ushort)(window >> (int)(k3 << 4)) & (0u - r3));
-                        p += (k3 + r3) << 1;
+                        p += RansCodec.StepFour(t, ref x0, ref x1, ref x2, ref x3, RansCodec.ReadWindow(p), o, o + 1, o + 2, o + 3);
                     }
                 }
             }

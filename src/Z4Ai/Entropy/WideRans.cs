@@ -336,26 +336,11 @@ internal static unsafe class WideRans
             for (int g = 0; g < Lanes; g += 4)
             {
                 uint x0 = x[g], x1 = x[g + 1], x2 = x[g + 2], x3 = x[g + 3];
-                ulong window = RansCodec.ReadWindow(at);
-                uint e0 = t[x0 & RansCodec.SlotMask];
-                uint e1 = t[x1 & RansCodec.SlotMask];
-                uint e2 = t[x2 & RansCodec.SlotMask];
-                uint e3 = t[x3 & RansCodec.SlotMask];
-                o[g] = (byte)e0;
-                o[g + 1] = (byte)e1;
-                o[g + 2] = (byte)e2;
-                o[g + 3] = (byte)e3;
-                x0 = (((e0 >> 20) + 1) * (x0 >> FrequencyTable.ProbBits)) + ((e0 >> 8) & RansCodec.SlotMask);
-                x1 = (((e1 >> 20) + 1) * (x1 >> FrequencyTable.ProbBits)) + ((e1 >> 8) & RansCodec.SlotMask);
-                x2 = (((e2 >> 20) + 1) * (x2 >> FrequencyTable.ProbBits)) + ((e2 >> 8) & RansCodec.SlotMask);
-                x3 = (((e3 >> 20) + 1) * (x3 >> FrequencyTable.ProbBits)) + ((e3 >> 8) & RansCodec.SlotMask);
-                uint r0 = RansCodec.Refill(x0), r1 = RansCodec.Refill(x1), r2 = RansCodec.Refill(x2), r3 = RansCodec.Refill(x3);
-                uint k1 = r0, k2 = r0 + r1, k3 = k2 + r2;
-                x[g] = (x0 << (int)(r0 << 4)) | ((uint)(ushort)window & (0u - r0));
-                x[g + 1] = (x1 << (int)(r1 << 4)) | ((uint)(ushort)(window >> (int)(k1 << 4)) & (0u - r1));
-                x[g + 2] = (x2 << (int)(r2 << 4)) | ((uint)(ushort)(window >> (int)(k2 << 4)) & (0u - r2));
-                x[g + 3] = (x3 << (int)(r3 << 4)) | ((uint)(ushort)(window >> (int)(k3 << 4)) & (0u - r3));
-                at += (k3 + r3) << 1;
+                at += RansCodec.StepFour(t, ref x0, ref x1, ref x2, ref x3, RansCodec.ReadWindow(at), o + g, o + g + 1, o + g + 2, o + g + 3);
+                x[g] = x0;
+                x[g + 1] = x1;
+                x[g + 2] = x2;
+                x[g + 3] = x3;
             }
         }
 
