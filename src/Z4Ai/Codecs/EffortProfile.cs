@@ -36,6 +36,8 @@ internal sealed class EffortProfile
         AllowOrder1 = true,
         Order1GainPercent = 3,
         AllowRowClasses = true,
+        AllowExponentClasses = true,
+        ExponentClassSampleStride = 4,
         ContextMixingLimit = DefaultContextMixingLimit,
         ContextMixingMinimum = 4096,
         ContextMixingGainPercent = 3,
@@ -52,6 +54,8 @@ internal sealed class EffortProfile
         AllowOrder1 = true,
         Order1GainPercent = 0,
         AllowRowClasses = true,
+        AllowExponentClasses = true,
+        ExponentClassSampleStride = 1,
         ContextMixingLimit = int.MaxValue,
         ContextMixingGainPercent = 0,
         TrustTransforms = false,
@@ -75,6 +79,7 @@ internal sealed class EffortProfile
         copy.ContextMixingLimit = 0;
         copy.ArchiveModelOnBytesLimit = 0;
         copy.MaxRowClasses = FastDecodeRowClasses;
+        copy.AllowExponentClasses = false;
         copy.WideRansMinimumBytes = WideRansThreshold;
         return copy;
     }
@@ -118,6 +123,13 @@ internal sealed class EffortProfile
 
     /// <summary>Whether row-class rANS may be chosen (on streams whose caller names rows, such as palette indices).</summary>
     public bool AllowRowClasses { get; private init; }
+
+    /// <summary>Whether a float tensor's top sign+mantissa plane may be coded one stream per class of exponents
+    /// (<see cref="RecipeKind.ClassedFields"/>), which decodes with one more pass over the elements.</summary>
+    public bool AllowExponentClasses { get; private set; }
+
+    /// <summary>Every how many elements the exponent-class planner samples (1 = all of them).</summary>
+    public int ExponentClassSampleStride { get; private init; } = 1;
 
     /// <summary>The most classes a row-class plan may fit. Every class adds a 16 KiB decode table the decoder switches
     /// to at every row, and the decode slows as classes are added (<c>row-class-probe</c>, docs/benchmarks.md).</summary>

@@ -53,7 +53,10 @@ internal static class RecipeDecoder
                 DecodeEntropy(ref reader, destination);
                 break;
             case RecipeKind.Fields:
-                DecodeFields(ref reader, destination, depth);
+                DecodeFields(ref reader, destination, depth, classed: false);
+                break;
+            case RecipeKind.ClassedFields:
+                DecodeFields(ref reader, destination, depth, classed: true);
                 break;
             case RecipeKind.Planes:
                 DecodePlanes(ref reader, destination, depth);
@@ -190,9 +193,9 @@ internal static class RecipeDecoder
         return scratch;
     }
 
-    private static void DecodeFields(ref SpanReader reader, Span<byte> destination, int depth)
+    private static void DecodeFields(ref SpanReader reader, Span<byte> destination, int depth, bool classed)
     {
-        DType dtype = ReadDType(ref reader, FloatFields.IsSupported, "fields");
+        DType dtype = ReadDType(ref reader, FloatFields.IsSupported, classed ? "classed fields" : "fields");
         int size = dtype.ElementSize();
         if (destination.Length % size != 0)
         {
@@ -200,12 +203,14 @@ internal static class RecipeDecoder
         }
 
         int count = destination.Length / size;
+        ExponentClasses? classes = classed ? ExponentClasses.Read(ref reader, dtype) : null;
+        int[]? lengths = classes?.ReadLengths(ref reader, count);
         int planes = FloatFields.GetPlaneCount(dtype);
-        byte[] buffer = ArrayPool<byte>.Shared.Rent((planes + 1) * count);
+        byte[] buffer = ArrayPool<byte>.Shared.Rent((planes + (classed ? 2 : 1)) * count);
         try
         {
             ReadOnlySpan<byte> exponents = DecodeChildOrView(ref reader, buffer.AsSpan(0, count), depth);
-            if (planes == 1)
+            if (planes == 1 && classes is null)
             {
                 // One plane (BF16): merge straight from wherever it lies.
                 ReadOnlySpan<byte> plane = DecodeChildOrView(ref reader, buffer.AsSpan(count, count), depth);
@@ -215,12 +220,37 @@ internal static class RecipeDecoder
             }
 
             Span<byte> signMantissa = buffer.AsSpan(count, planes * count);
-            for (int k = 0; k < planes; k++)
+            for (int k = 0; k < planes - 1; k++)
             {
                 DecodeChild(ref reader, signMantissa.Slice(k * count, count), depth);
             }
 
-            ExpectEnd(reader, "fields");
+            Span<byte> top = signMantissa.Slice((planes - 1) * count, count);
+            if (classes is null)
+            {
+                DecodeChild(ref reader, top, depth);
+            }
+            else
+            {
+                // One child per class, each the class's top-plane bytes in element order; the declared lengths
+                // must be the ones the exponents just decoded give.
+                Span<int> counted = stackalloc int[classes.Count];
+                classes.CountClasses(exponents, counted);
+                if (!counted.SequenceEqual(lengths))
+                {
+                    ThrowHelper.CorruptFrame("classed fields node's class lengths do not match its exponent stream");
+                }
+
+                Span<byte> grouped = buffer.AsSpan((planes + 1) * count, count);
+                for (int j = 0, start = 0; j < classes.Count; start += lengths[j], j++)
+                {
+                    DecodeChild(ref reader, grouped.Slice(start, lengths![j]), depth);
+                }
+
+                classes.Gather(exponents, grouped, lengths, top);
+            }
+
+            ExpectEnd(reader, classed ? "classed fields" : "fields");
             FloatFields.Merge(dtype, exponents, signMantissa, destination);
         }
         finally

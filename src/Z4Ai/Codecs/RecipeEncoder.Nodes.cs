@@ -92,19 +92,67 @@ internal sealed partial class RecipeEncoder
         WriteChild(output, child.WrittenSpan, data.Length);
     }
 
-    /// <summary>Fields node: dtype, then the exponent stream and each sign+mantissa plane as symbol leaves.</summary>
+    /// <summary>
+    /// Fields node: dtype, then the exponent stream and each sign+mantissa plane as symbol leaves; or, where coding the
+    /// top plane one stream per class of exponents saves enough (<see cref="ExponentClasses"/>), a classed fields node.
+    /// </summary>
     private void EncodeFields(ReadOnlySpan<byte> data, DType dtype, int rowLength, IBufferWriter<byte> output)
     {
         int count = data.Length / dtype.ElementSize();
         int planes = FloatFields.GetPlaneCount(dtype);
-        byte[] buffer = ArrayPool<byte>.Shared.Rent((planes + 1) * count);
+        byte[] buffer = ArrayPool<byte>.Shared.Rent((planes + 2) * count);
         try
         {
             Span<byte> exponents = buffer.AsSpan(0, count);
             Span<byte> signMantissa = buffer.AsSpan(count, planes * count);
             FloatFields.Split(dtype, data, exponents, signMantissa);
-            WriteHeader(output, RecipeKind.Fields, dtype);
             bool half = dtype == DType.F16;
+            int topBits = half ? 3 : 8;
+            ReadOnlySpan<byte> top = signMantissa.Slice((planes - 1) * count, count);
+
+            // The top plane both ways; the classed form must save the profile's entropy margin over the plain one.
+            using var plainTop = new ArrayPoolBufferWriter<byte>(count + 64);
+            WriteSymbolsChild(top, topBits, 0, plainTop);
+            using var classedTop = new ArrayPoolBufferWriter<byte>(count + 64);
+            long estimatedSaving = 0;
+            ExponentClasses? classes = _profile.AllowExponentClasses && count >= ExponentClasses.MinElements
+                ? ExponentClasses.Plan(exponents, top, dtype, _profile.ExponentClassSampleStride, out estimatedSaving)
+                : null;
+            long margin = (long)count * _profile.EntropyGainPercent / 100;
+            if (classes is not null && estimatedSaving <= margin)
+            {
+                // Not worth coding the plane a second time to find out.
+                classes = null;
+            }
+
+            int parameterLength = 0;
+            if (classes is not null)
+            {
+                Span<int> lengths = stackalloc int[classes.Count];
+                classes.CountClasses(exponents, lengths);
+                Span<byte> grouped = buffer.AsSpan((planes + 1) * count, count);
+                classes.Partition(exponents, top, lengths, grouped);
+                classes.Write(classedTop);
+                ExponentClasses.WriteLengths(lengths, classedTop);
+                parameterLength = classedTop.WrittenCount;
+                for (int j = 0, start = 0; j < classes.Count; start += lengths[j], j++)
+                {
+                    WriteSymbolsChild(grouped.Slice(start, lengths[j]), topBits, 0, classedTop);
+                }
+
+                if (classedTop.WrittenCount + margin >= plainTop.WrittenCount)
+                {
+                    classes = null;
+                }
+            }
+
+            WriteHeader(output, classes is null ? RecipeKind.Fields : RecipeKind.ClassedFields, dtype);
+            if (classes is not null)
+            {
+                // K, the map and the class lengths are the node's parameters, ahead of the children.
+                output.Write(classedTop.WrittenSpan[..parameterLength]);
+            }
+
             if (!half && rowLength >= MinRowForExponentShift && count / rowLength >= 2)
             {
                 using var child = new ArrayPoolBufferWriter<byte>(count + 64);
@@ -113,12 +161,16 @@ internal sealed partial class RecipeEncoder
             }
             else
             {
-                WriteSymbolsChild(exponents, half ? 5 : 8, rowLength, output);
+                // Rows (output channels) differ in spread as well as scale: row classes give each kind its own table.
+                WriteSymbolsChild(exponents, half ? 5 : 8, rowLength, output, rowLength);
             }
-            for (int k = 0; k < planes; k++)
+
+            for (int k = 0; k < planes - 1; k++)
             {
-                WriteSymbolsChild(signMantissa.Slice(k * count, count), half && k == 1 ? 3 : 8, 0, output);
+                WriteSymbolsChild(signMantissa.Slice(k * count, count), 8, 0, output);
             }
+
+            output.Write(classes is null ? plainTop.WrittenSpan : classedTop.WrittenSpan[parameterLength..]);
         }
         finally
         {
@@ -617,14 +669,14 @@ internal sealed partial class RecipeEncoder
             long shiftedCost = StreamStats.Order0CostQ16(counts) + ((long)rows * 8 * FixedLog2.One);
             if (shiftedCost * 1000 > plainCost * 995)
             {
-                EncodeSymbols(exponents, 8, rowLength, output);
+                EncodeSymbols(exponents, 8, rowLength, output, classRowLength: rowLength);
                 return;
             }
 
             WriteByte(output, (byte)RecipeKind.GroupShift);
             VarInt.Write(output, (ulong)rowLength);
             WriteSymbolsChild(offsets, 8, 0, output);
-            WriteSymbolsChild(shifted, 8, rowLength, output);
+            WriteSymbolsChild(shifted, 8, rowLength, output, rowLength);
         }
         finally
         {

@@ -73,21 +73,42 @@ internal static class RecipeInspector
                 });
                 break;
             case RecipeKind.Fields:
+            case RecipeKind.ClassedFields:
             {
-                DType dtype = RecipeDecoder.ReadDType(ref reader, FloatFields.IsSupported, "fields");
+                bool classed = kind == RecipeKind.ClassedFields;
+                DType dtype = RecipeDecoder.ReadDType(ref reader, FloatFields.IsSupported, classed ? "classed fields" : "fields");
                 int count = rawLength / dtype.ElementSize();
-                text.Append("fields(").Append(dtype.GetName()).Append(")[");
-                Child(ref reader, count, "exponent");
+                ExponentClasses? classes = classed ? ExponentClasses.Read(ref reader, dtype) : null;
+                int[]? lengths = classes?.ReadLengths(ref reader, count);
+                text.Append("fields(").Append(dtype.GetName());
+                if (classes is not null)
+                {
+                    text.Append(", ").Append(classes.Count).Append(" exponent classes");
+                }
+
+                text.Append(")[");
                 string[] planes = dtype switch
                 {
                     DType.BF16 => ["sign+mantissa"],
                     DType.F16 => ["mantissa-low", "sign+mantissa-high"],
                     _ => ["mantissa-low", "mantissa-mid", "sign+mantissa-high"],
                 };
-                foreach (string plane in planes)
+
+                Child(ref reader, count, "exponent");
+                for (int k = 0; k < planes.Length - (classed ? 1 : 0); k++)
                 {
                     text.Append(' ');
-                    Child(ref reader, count, plane);
+                    Child(ref reader, count, planes[k]);
+                }
+
+                // Each class's part of the top plane is reported under the plane's name, so the streams add up.
+                for (int j = 0; lengths is not null && j < lengths.Length; j++)
+                {
+                    if (lengths[j] > 0)
+                    {
+                        text.Append(' ');
+                        Child(ref reader, lengths[j], planes[^1]);
+                    }
                 }
 
                 text.Append(']');

@@ -52,4 +52,8 @@ internal enum RecipeKind : byte
 
     /// <summary>Leaf: bytes coded by the archival context-mixing model (<see cref="ArchiveStreams"/>).</summary>
     ArchiveModel = 13,
+
+    /// <summary><see cref="Fields"/> with the top sign+mantissa plane coded as one stream per class of exponent values
+    /// (<see cref="ExponentClasses"/>).</summary>
+    ClassedFields = 14,
 }

@@ -38,6 +38,8 @@ public class RecipeHostileTests
             ("delta", DType.I32, CodecSamples.Integers(Enumerable.Range(0, 400).Select(i => (long)(i * i) / 3), 4), CompressionEffort.Fast),
             ("boolpack", DType.BOOL, Enumerable.Range(0, 2000).Select(i => (byte)(rng.Next(9) == 0 ? 1 : 0)).ToArray(), CompressionEffort.Fast),
             ("rans-o1", DType.F8_E5M2, Enumerable.Range(0, 6000).Select(i => (byte)((i % 2 == 0 ? 10 : 200) + rng.Next(4))).ToArray(), CompressionEffort.Default),
+            ("classed-fields", DType.BF16, CodecSamples.Bf16(ExponentClassesTests.OctaveTiltedWeights(4096, rng)), CompressionEffort.Default),
+            ("classed-fields-f32", DType.F32, CodecSamples.F32(ExponentClassesTests.OctaveTiltedWeights(4096, rng)), CompressionEffort.Default),
             ("zstd", DType.F32, CodecSamples.F32(Enumerable.Range(0, 1000).Select(i => (float)(i % 13)).ToArray()), CompressionEffort.Fast),
         ];
 
@@ -81,7 +83,7 @@ public class RecipeHostileTests
     public void Frames_CoverEveryNodeKind()
     {
         string all = string.Join(" ", s_frames.Value.Select(f => CodecSamples.Recipe(f.Frame)));
-        foreach (string marker in new[] { "fields(", "planes(", "deadbits(", "palette(", "negzero(", "shift(", "zeromask(", "intpack(", "delta(", "boolpack[", "rans-o0", "rans-o1", "rans-rows", "cm", "zstd", "stored" })
+        foreach (string marker in new[] { "fields(", "exponent classes)", "planes(", "deadbits(", "palette(", "negzero(", "shift(", "zeromask(", "intpack(", "delta(", "boolpack[", "rans-o0", "rans-o1", "rans-rows", "cm", "zstd", "stored" })
         {
             Assert.That(all, Does.Contain(marker));
         }

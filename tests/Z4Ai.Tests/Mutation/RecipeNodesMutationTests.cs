@@ -52,7 +52,7 @@ public class RecipeNodesMutationTests
         Assert.That(ex.Detail, Is.EqualTo("stored node holds 3 bytes, expected 4"));
     }
 
-    [TestCase(14)]
+    [TestCase(15)]
     [TestCase(255)]
     public void UnknownKind_IsNamedByBothReaders(int kind)
     {
