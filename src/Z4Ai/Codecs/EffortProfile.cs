@@ -38,6 +38,7 @@ internal sealed class EffortProfile
         AllowRowClasses = true,
         AllowExponentClasses = true,
         ExponentClassSampleStride = 4,
+        MaxExponentRowClasses = 2,
         ContextMixingLimit = DefaultContextMixingLimit,
         ContextMixingMinimum = 4096,
         ContextMixingGainPercent = 3,
@@ -134,6 +135,11 @@ internal sealed class EffortProfile
     /// <summary>The most classes a row-class plan may fit. Every class adds a 16 KiB decode table the decoder switches
     /// to at every row, and the decode slows as classes are added (<c>row-class-probe</c>, docs/benchmarks.md).</summary>
     public int MaxRowClasses { get; private set; } = RowClassModel.MaxClasses;
+
+    /// <summary>The most row classes an exponent stream may fit: at <c>Default</c> two, which keep most of the gain of
+    /// sixteen for a fraction of the fitting time (a real tensor has thousands of short rows; docs/benchmarks.md,
+    /// "Exponent classes").</summary>
+    public int MaxExponentRowClasses { get; private init; } = RowClassModel.MaxClasses;
 
     /// <summary>
     /// The estimated payload from which order-0 and row-class rANS streams are written with 64 interleaved states

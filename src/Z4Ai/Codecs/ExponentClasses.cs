@@ -186,8 +186,8 @@ internal sealed class ExponentClasses
 
     /// <summary>
     /// Groups the exponent values whose top-plane distributions differ enough to pay for a table of their own, from
-    /// the histograms of every <paramref name="stride"/>-th element; null when one table is estimated to do as well.
-    /// <paramref name="savedBytes"/> is the estimated saving over one table.
+    /// the histograms of every <paramref name="stride"/>-th element; null when the estimated saving over one table
+    /// (<paramref name="savedBytes"/>) would not exceed <paramref name="minimumSaving"/> bytes.
     /// </summary>
     /// <remarks>
     /// Greedy agglomeration on the estimated code length: every frequent exponent value starts as a class (the rarest
@@ -195,7 +195,7 @@ internal sealed class ExponentClasses
     /// two, minus one table saved) is merged while that saves bits or more than <see cref="MaxClasses"/> remain.
     /// Integer costs only, so every machine plans the same classes.
     /// </remarks>
-    public static ExponentClasses? Plan(ReadOnlySpan<byte> exponents, ReadOnlySpan<byte> plane, DType dtype, int stride, out long savedBytes)
+    public static ExponentClasses? Plan(ReadOnlySpan<byte> exponents, ReadOnlySpan<byte> plane, DType dtype, int stride, long minimumSaving, out long savedBytes)
     {
         int size = 1 << ExponentBits(dtype);
         int mask = size - 1;
@@ -213,7 +213,7 @@ internal sealed class ExponentClasses
                 perExponent[e]++;
             }
 
-            return Agglomerate(h, perExponent[..size], stride, size, out savedBytes);
+            return Agglomerate(h, perExponent[..size], stride, size, minimumSaving, out savedBytes);
         }
         finally
         {
@@ -221,7 +221,7 @@ internal sealed class ExponentClasses
         }
     }
 
-    private static ExponentClasses? Agglomerate(ReadOnlySpan<uint> h, ReadOnlySpan<long> perExponent, int stride, int size, out long savedBytes)
+    private static ExponentClasses? Agglomerate(ReadOnlySpan<uint> h, ReadOnlySpan<long> perExponent, int stride, int size, long minimumSaving, out long savedBytes)
     {
         savedBytes = 0;
 
@@ -258,6 +258,19 @@ internal sealed class ExponentClasses
         }
 
         long single = CostQ16(all, stride);
+
+        // The most any classing can save is one table per tracked value with its tables free; dense weights at an
+        // effort with a margin usually stop here, before the pairwise merging.
+        long bound = single;
+        for (int c = 0; c < tracked; c++)
+        {
+            bound -= cost[c] - TableCostQ16(hist[c]);
+        }
+
+        if (bound <= (minimumSaving + 1) * 8L * FixedLog2.One)
+        {
+            return null;
+        }
 
         // delta[a, b] (a < b): what merging a and b adds to the total; only the merged class's pairs change.
         var delta = new long[tracked, tracked];
@@ -314,7 +327,7 @@ internal sealed class ExponentClasses
             total += alive[c] ? cost[c] : 0;
         }
 
-        if (count < MinClasses || total >= single)
+        if (count < MinClasses || (single - total) / (8L * FixedLog2.One) <= minimumSaving)
         {
             return null;
         }
@@ -343,20 +356,28 @@ internal sealed class ExponentClasses
     {
         long total = 0;
         long sumCLogC = 0;
-        int distinct = 0;
         foreach (uint c in histogram)
         {
             if (c != 0)
             {
                 total += c;
                 sumCLogC += c * (long)Log2Q16(c);
-                distinct++;
             }
         }
 
         long codeQ16 = total == 0 ? 0 : (total * Log2Q16((ulong)total)) - sumCLogC;
-        long tableBits = 24 + (6L * distinct) + (RansCodec.Lanes * 32);
-        return (codeQ16 * stride) + (tableBits * FixedLog2.One);
+        return (codeQ16 * stride) + TableCostQ16(histogram);
+    }
+
+    private static long TableCostQ16(ReadOnlySpan<uint> histogram)
+    {
+        int distinct = 0;
+        foreach (uint c in histogram)
+        {
+            distinct += c != 0 ? 1 : 0;
+        }
+
+        return (24 + (6L * distinct) + (RansCodec.Lanes * 32)) * FixedLog2.One;
     }
 
     private static long MergeDelta(uint[][] hist, long[] cost, int a, int b, uint[] merged, int stride)

@@ -68,7 +68,7 @@ internal sealed partial class RecipeEncoder
         output.Write(child);
     }
 
-    private void WriteSymbolsChild(ReadOnlySpan<byte> data, int alphabetBits, int rowLength, IBufferWriter<byte> output, int classRowLength = 0)
+    private void WriteSymbolsChild(ReadOnlySpan<byte> data, int alphabetBits, int rowLength, IBufferWriter<byte> output, int classRowLength = 0, int maxRowClasses = 0)
     {
         if (data.IsEmpty)
         {
@@ -76,7 +76,7 @@ internal sealed partial class RecipeEncoder
         }
 
         using var child = new ArrayPoolBufferWriter<byte>(data.Length + 64);
-        EncodeSymbols(data, alphabetBits, rowLength, child, classRowLength: classRowLength);
+        EncodeSymbols(data, alphabetBits, rowLength, child, classRowLength: classRowLength, maxRowClasses: maxRowClasses);
         WriteChild(output, child.WrittenSpan, data.Length);
     }
 
@@ -114,17 +114,11 @@ internal sealed partial class RecipeEncoder
             using var plainTop = new ArrayPoolBufferWriter<byte>(count + 64);
             WriteSymbolsChild(top, topBits, 0, plainTop);
             using var classedTop = new ArrayPoolBufferWriter<byte>(count + 64);
-            long estimatedSaving = 0;
-            ExponentClasses? classes = _profile.AllowExponentClasses && count >= ExponentClasses.MinElements
-                ? ExponentClasses.Plan(exponents, top, dtype, _profile.ExponentClassSampleStride, out estimatedSaving)
-                : null;
+            // Classes estimated to save no more than the margin are not worth coding the plane a second time for.
             long margin = (long)count * _profile.EntropyGainPercent / 100;
-            if (classes is not null && estimatedSaving <= margin)
-            {
-                // Not worth coding the plane a second time to find out.
-                classes = null;
-            }
-
+            ExponentClasses? classes = _profile.AllowExponentClasses && count >= ExponentClasses.MinElements
+                ? ExponentClasses.Plan(exponents, top, dtype, _profile.ExponentClassSampleStride, margin, out _)
+                : null;
             int parameterLength = 0;
             if (classes is not null)
             {
@@ -162,7 +156,7 @@ internal sealed partial class RecipeEncoder
             else
             {
                 // Rows (output channels) differ in spread as well as scale: row classes give each kind its own table.
-                WriteSymbolsChild(exponents, half ? 5 : 8, rowLength, output, rowLength);
+                WriteSymbolsChild(exponents, half ? 5 : 8, rowLength, output, rowLength, _profile.MaxExponentRowClasses);
             }
 
             for (int k = 0; k < planes - 1; k++)
@@ -669,14 +663,14 @@ internal sealed partial class RecipeEncoder
             long shiftedCost = StreamStats.Order0CostQ16(counts) + ((long)rows * 8 * FixedLog2.One);
             if (shiftedCost * 1000 > plainCost * 995)
             {
-                EncodeSymbols(exponents, 8, rowLength, output, classRowLength: rowLength);
+                EncodeSymbols(exponents, 8, rowLength, output, classRowLength: rowLength, maxRowClasses: _profile.MaxExponentRowClasses);
                 return;
             }
 
             WriteByte(output, (byte)RecipeKind.GroupShift);
             VarInt.Write(output, (ulong)rowLength);
             WriteSymbolsChild(offsets, 8, 0, output);
-            WriteSymbolsChild(shifted, 8, rowLength, output, rowLength);
+            WriteSymbolsChild(shifted, 8, rowLength, output, rowLength, _profile.MaxExponentRowClasses);
         }
         finally
         {

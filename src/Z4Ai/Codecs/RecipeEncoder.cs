@@ -170,9 +170,10 @@ internal sealed partial class RecipeEncoder
     /// <paramref name="byteIntegers"/> marks the raw bytes of a U8 or I8 tensor (quantised weights), on which the
     /// archival model is also tried where the profile allows it (<see cref="EffortProfile.UseArchiveModelOnBytes"/>).
     /// <paramref name="classRowLength"/> (0 for none) cuts the stream into rows whose distributions may differ
-    /// (palette indices: the groups, or the tensor's rows): the row-class coder is then also tried.
+    /// (palette indices: the groups, or the tensor's rows): the row-class coder is then also tried, with at most
+    /// <paramref name="maxRowClasses"/> classes when that is positive and below the profile's own limit.
     /// </summary>
-    public int EncodeSymbols(ReadOnlySpan<byte> data, int alphabetBits, int rowLength, IBufferWriter<byte> output, bool byteIntegers = false, int classRowLength = 0)
+    public int EncodeSymbols(ReadOnlySpan<byte> data, int alphabetBits, int rowLength, IBufferWriter<byte> output, bool byteIntegers = false, int classRowLength = 0, int maxRowClasses = 0)
     {
         int n = data.Length;
         if (n < MinCodedLength)
@@ -218,7 +219,7 @@ internal sealed partial class RecipeEncoder
         RowClassModel? rowClasses = null;
         if (_profile.AllowRowClasses && choice == LeafChoice.Rans && classRowLength >= MinClassRowLength && n / classRowLength >= RowClassModel.MinClasses)
         {
-            rowClasses = RowClassModel.Build(data, alphabetBits, classRowLength, _profile.MaxRowClasses);
+            rowClasses = RowClassModel.Build(data, alphabetBits, classRowLength, maxRowClasses > 0 ? Math.Min(maxRowClasses, _profile.MaxRowClasses) : _profile.MaxRowClasses);
             long rowClassSize = rowClasses is null ? long.MaxValue : rowClasses.EstimatedBytes + 3 + VarInt.GetLength((ulong)classRowLength);
             if (rowClassSize < bestSize)
             {

@@ -125,13 +125,17 @@ public class ExponentClassesTests
     {
         byte[] raw = CodecSamples.Bf16(CodecSamples.Weights(256 * 1024, new Random(8)));
         (byte[] exponents, byte[] plane) = Split(DType.BF16, raw);
-        ExponentClasses? classes = ExponentClasses.Plan(exponents, plane, DType.BF16, 1, out long saved);
+        ExponentClasses? classes = ExponentClasses.Plan(exponents, plane, DType.BF16, 1, 0, out long saved);
         Assert.That(classes, Is.Not.Null);
         Assert.That(classes!.Count, Is.InRange(ExponentClasses.MinClasses, ExponentClasses.MaxClasses));
 
         // A few hundredths of a bit per element on these weights (rows of different scales blur the tilt); far under
         // the two bits per element a broken cost would claim.
         Assert.That(saved, Is.InRange(256 * 1024 / 1000, 256 * 1024 / 4));
+
+        // Asked for more than that (Default's 1% of the plane), the planner declines.
+        Assert.That(ExponentClasses.Plan(exponents, plane, DType.BF16, 1, saved, out long none), Is.Null);
+        Assert.That(none, Is.Zero);
     }
 
     [Test]
@@ -141,7 +145,7 @@ public class ExponentClassesTests
         byte[] exponents = Enumerable.Range(0, 64 * 1024).Select(_ => (byte)(120 + rng.Next(8))).ToArray();
         byte[] plane = new byte[exponents.Length];
         rng.NextBytes(plane);
-        Assert.That(ExponentClasses.Plan(exponents, plane, DType.BF16, 1, out long saved), Is.Null);
+        Assert.That(ExponentClasses.Plan(exponents, plane, DType.BF16, 1, 0, out long saved), Is.Null);
         Assert.That(saved, Is.Zero);
     }
 
@@ -152,7 +156,7 @@ public class ExponentClassesTests
         var rng = new Random(6);
         byte[] exponents = Enumerable.Range(0, 256 * 1024).Select(_ => (byte)rng.Next(256)).ToArray();
         byte[] plane = exponents.Select(e => (byte)((e * 37) ^ (rng.Next(2) * 0x80))).ToArray();
-        ExponentClasses? classes = ExponentClasses.Plan(exponents, plane, DType.BF16, 1, out _);
+        ExponentClasses? classes = ExponentClasses.Plan(exponents, plane, DType.BF16, 1, 0, out _);
         Assert.That(classes, Is.Not.Null);
         Assert.That(classes!.Count, Is.EqualTo(ExponentClasses.MaxClasses));
         Assert.That(Enumerable.Range(0, 256).Select(classes.ClassOf).Max(), Is.LessThan(ExponentClasses.MaxClasses));
