@@ -100,7 +100,8 @@ internal sealed partial class RecipeEncoder
     {
         int count = data.Length / dtype.ElementSize();
         int planes = FloatFields.GetPlaneCount(dtype);
-        byte[] buffer = ArrayPool<byte>.Shared.Rent((planes + 2) * count);
+        byte[] buffer = ArrayPool<byte>.Shared.Rent((planes + 1) * count);
+        ArrayPoolBufferWriter<byte>? topPart = null;
         try
         {
             Span<byte> exponents = buffer.AsSpan(0, count);
@@ -110,11 +111,8 @@ internal sealed partial class RecipeEncoder
             int topBits = half ? 3 : 8;
             ReadOnlySpan<byte> top = signMantissa.Slice((planes - 1) * count, count);
 
-            // The top plane both ways; the classed form must save the profile's entropy margin over the plain one.
-            using var plainTop = new ArrayPoolBufferWriter<byte>(count + 64);
-            WriteSymbolsChild(top, topBits, 0, plainTop);
-            using var classedTop = new ArrayPoolBufferWriter<byte>(count + 64);
-            // Classes estimated to save no more than the margin are not worth coding the plane a second time for.
+            // Classes estimated to save no more than the margin are not worth coding the plane a second time for;
+            // when they are, the top plane is coded both ways and the classed form must still beat the margin.
             long margin = (long)count * _profile.EntropyGainPercent / 100;
             ExponentClasses? classes = _profile.AllowExponentClasses && count >= ExponentClasses.MinElements
                 ? ExponentClasses.Plan(exponents, top, dtype, _profile.ExponentClassSampleStride, margin, out _)
@@ -122,29 +120,15 @@ internal sealed partial class RecipeEncoder
             int parameterLength = 0;
             if (classes is not null)
             {
-                Span<int> lengths = stackalloc int[classes.Count];
-                classes.CountClasses(exponents, lengths);
-                Span<byte> grouped = buffer.AsSpan((planes + 1) * count, count);
-                classes.Partition(exponents, top, lengths, grouped);
-                classes.Write(classedTop);
-                ExponentClasses.WriteLengths(lengths, classedTop);
-                parameterLength = classedTop.WrittenCount;
-                for (int j = 0, start = 0; j < classes.Count; start += lengths[j], j++)
-                {
-                    WriteSymbolsChild(grouped.Slice(start, lengths[j]), topBits, 0, classedTop);
-                }
-
-                if (classedTop.WrittenCount + margin >= plainTop.WrittenCount)
-                {
-                    classes = null;
-                }
+                (topPart, parameterLength) = EncodeTopBothWays(exponents, top, topBits, classes, margin);
+                classes = parameterLength > 0 ? classes : null;
             }
 
             WriteHeader(output, classes is null ? RecipeKind.Fields : RecipeKind.ClassedFields, dtype);
             if (classes is not null)
             {
                 // K, the map and the class lengths are the node's parameters, ahead of the children.
-                output.Write(classedTop.WrittenSpan[..parameterLength]);
+                output.Write(topPart!.WrittenSpan[..parameterLength]);
             }
 
             if (!half && rowLength >= MinRowForExponentShift && count / rowLength >= 2)
@@ -164,11 +148,58 @@ internal sealed partial class RecipeEncoder
                 WriteSymbolsChild(signMantissa.Slice(k * count, count), 8, 0, output);
             }
 
-            output.Write(classes is null ? plainTop.WrittenSpan : classedTop.WrittenSpan[parameterLength..]);
+            if (topPart is null)
+            {
+                WriteSymbolsChild(top, topBits, 0, output);
+            }
+            else
+            {
+                output.Write(topPart.WrittenSpan[parameterLength..]);
+            }
         }
         finally
         {
+            topPart?.Dispose();
             ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    // The top plane as one child and as one child per exponent class: the classed bytes (node parameters first, their
+    // length returned) when they beat the plain child by the margin, else the plain child and 0.
+    private (ArrayPoolBufferWriter<byte> Part, int ParameterLength) EncodeTopBothWays(
+        ReadOnlySpan<byte> exponents, ReadOnlySpan<byte> top, int topBits, ExponentClasses classes, long margin)
+    {
+        int count = top.Length;
+        var plain = new ArrayPoolBufferWriter<byte>(count + 64);
+        var classed = new ArrayPoolBufferWriter<byte>(count + 64);
+        byte[] grouped = ArrayPool<byte>.Shared.Rent(count);
+        try
+        {
+            WriteSymbolsChild(top, topBits, 0, plain);
+            Span<int> lengths = stackalloc int[classes.Count];
+            classes.CountClasses(exponents, lengths);
+            classes.Partition(exponents, top, lengths, grouped);
+            classes.Write(classed);
+            ExponentClasses.WriteLengths(lengths, classed);
+            int parameterLength = classed.WrittenCount;
+            for (int j = 0, start = 0; j < classes.Count; start += lengths[j], j++)
+            {
+                WriteSymbolsChild(grouped.AsSpan(start, lengths[j]), topBits, 0, classed);
+            }
+
+            bool wins = classed.WrittenCount + margin < plain.WrittenCount;
+            (wins ? plain : classed).Dispose();
+            return wins ? (classed, parameterLength) : (plain, 0);
+        }
+        catch
+        {
+            plain.Dispose();
+            classed.Dispose();
+            throw;
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(grouped);
         }
     }
 
