@@ -13,8 +13,8 @@ namespace Z4Ai.Codecs;
 /// <remarks>
 /// <para>Why it pays: within one octave a bell-shaped weight distribution is denser at the octave's low end than at
 /// its high end, by a factor that depends on where the octave lies against the spread (flat near zero, steep in the
-/// tail). A single table for the plane averages those tilts away; on real BF16 weights the top mantissa bits given
-/// the exponent cost about 0.07 bit per element less than stored, and the F16 sign-and-top-bits plane about 4% less.</para>
+/// tail). A single table for the plane averages those tilts away (on real BF16 weights the classed plane costs
+/// about 0.8% less than stored; docs/benchmarks.md, "Exponent classes").</para>
 /// <para>Layout in the node (docs/format.md, 3.3): <c>u8 K</c> (2..16), then one 4-bit class per exponent value
 /// (<see cref="MapBytes"/> bytes, two per byte, low nibble first), then each class's element count as a varint;
 /// F16 exponents index the map with their low 5 bits, as <see cref="Planes.FloatFields"/> merges them.</para>
