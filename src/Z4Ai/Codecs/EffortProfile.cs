@@ -137,8 +137,7 @@ internal sealed class EffortProfile
     public int MaxRowClasses { get; private set; } = RowClassModel.MaxClasses;
 
     /// <summary>The most row classes an exponent stream may fit: at <c>Default</c> two, which keep most of the gain of
-    /// sixteen for a fraction of the fitting time (a real tensor has thousands of short rows; docs/benchmarks.md,
-    /// "Exponent classes").</summary>
+    /// sixteen at a far lower compress cost (docs/benchmarks.md, "Exponent classes").</summary>
     public int MaxExponentRowClasses { get; private init; } = RowClassModel.MaxClasses;
 
     /// <summary>

@@ -131,17 +131,12 @@ internal sealed class ExponentClasses
     /// <summary>Counts the elements of each class (<paramref name="lengths"/> has <see cref="Count"/> entries).</summary>
     public void CountClasses(ReadOnlySpan<byte> exponents, Span<int> lengths)
     {
-        Span<int> perExponent = stackalloc int[256];
-        perExponent.Clear();
-        foreach (byte e in exponents)
-        {
-            perExponent[e]++;
-        }
-
+        Span<uint> perExponent = stackalloc uint[256];
+        RansCodec.CountOrder0(exponents, perExponent);
         lengths.Clear();
         for (int e = 0; e < 256; e++)
         {
-            lengths[ClassOf(e)] += perExponent[e];
+            lengths[ClassOf(e)] += (int)perExponent[e];
         }
     }
 
@@ -204,16 +199,12 @@ internal sealed class ExponentClasses
         {
             Span<uint> h = histograms.AsSpan(0, size * 256);
             h.Clear();
-            Span<long> perExponent = stackalloc long[256];
-            perExponent.Clear();
             for (int i = 0; i < plane.Length; i += stride)
             {
-                int e = exponents[i] & mask;
-                h[(e << 8) | plane[i]]++;
-                perExponent[e]++;
+                h[((exponents[i] & mask) << 8) | plane[i]]++;
             }
 
-            return Agglomerate(h, perExponent[..size], stride, size, minimumSaving, out savedBytes);
+            return Agglomerate(h, stride, size, minimumSaving, out savedBytes);
         }
         finally
         {
@@ -221,12 +212,20 @@ internal sealed class ExponentClasses
         }
     }
 
-    private static ExponentClasses? Agglomerate(ReadOnlySpan<uint> h, ReadOnlySpan<long> perExponent, int stride, int size, long minimumSaving, out long savedBytes)
+    private static ExponentClasses? Agglomerate(ReadOnlySpan<uint> h, int stride, int size, long minimumSaving, out long savedBytes)
     {
         savedBytes = 0;
 
         // The exponent values present, most frequent first (ties by value, so the order is fixed).
-        long[] counts = perExponent.ToArray();
+        long[] counts = new long[size];
+        for (int e = 0; e < size; e++)
+        {
+            foreach (uint c in h.Slice(e << 8, 256))
+            {
+                counts[e] += c;
+            }
+        }
+
         int[] present = Enumerable.Range(0, size).Where(e => counts[e] > 0)
             .OrderByDescending(e => counts[e]).ThenBy(e => e).ToArray();
         if (present.Length < MinClasses)
